@@ -1,0 +1,120 @@
+#include "output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libsmartcols/libsmartcols.h>
+
+#include "text_escape.h"
+
+static int add_columns(struct libscols_table *tb, const struct output_options *opts)
+{
+    for (size_t i = 0; i < opts->ncolumns; i++) {
+        const struct column_info *col = &column_table[opts->columns[i]];
+        int flags = (col->right_align ? SCOLS_FL_RIGHT : 0) | (col->truncate ? SCOLS_FL_TRUNC : 0) |
+                    (col->wrap ? SCOLS_FL_WRAP : 0);
+        if (!scols_table_new_column(tb, col->name, col->width_hint, flags))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* libsmartcols' own encoding escapes control bytes but leaves a literal
+ * backslash alone, so "\x1b" in a name would read like an ESC.  In table
+ * mode we escape ourselves, backslash included; raw mode is left to
+ * libsmartcols so that it escapes exactly like lsfd -r. */
+static int set_cell(struct libscols_line *line, size_t n, const char *text, bool raw)
+{
+    if (!text)
+        return 0;
+    if (raw)
+        return scols_line_set_data(line, n, text);
+    char *safe = terminal_escape(text, strlen(text));
+    if (!safe)
+        return -ENOMEM;
+    return scols_line_refer_data(line, n, safe);
+}
+
+static int add_row(struct libscols_table *tb, const struct file_record *rec,
+                   const struct output_options *opts)
+{
+    struct libscols_line *line = scols_table_new_line(tb, NULL);
+    if (!line)
+        return -ENOMEM;
+    for (size_t i = 0; i < opts->ncolumns; i++) {
+        struct column_value v;
+        char buf[32];
+        column_value(rec, opts->columns[i], &v);
+        int r = set_cell(line, i, column_value_text(&v, buf, sizeof(buf)), opts->raw);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int output_table(const struct record_list *records, const struct output_options *opts,
+                 FILE *stream)
+{
+    struct libscols_table *tb = scols_new_table();
+    if (!tb)
+        return -ENOMEM;
+    scols_table_enable_raw(tb, opts->raw);
+    scols_table_enable_noheadings(tb, opts->noheadings);
+    scols_table_enable_noencoding(tb, !opts->raw);
+    scols_table_set_stream(tb, stream);
+
+    int r = add_columns(tb, opts);
+    for (size_t i = 0; r == 0 && i < records->len; i++)
+        r = add_row(tb, &records->items[i], opts);
+    if (r == 0 && records->len)
+        r = scols_print_table(tb);
+    scols_unref_table(tb);
+    if (r == 0 && fflush(stream) != 0)
+        r = -errno;
+    return r;
+}
+
+static const char *kind_name(enum column_kind kind)
+{
+    return kind == COLKIND_NUMBER ? "number" : kind == COLKIND_BOOL ? "boolean" : "string";
+}
+
+int output_column_list(bool json, const struct output_options *opts, FILE *stream)
+{
+    if (json) {
+        fputs("{\"columns\": [\n", stream);
+        for (int i = 0; i < COL_COUNT; i++)
+            fprintf(stream, "  {\"name\": \"%s\", \"json_key\": \"%s\", \"type\": \"%s\", "
+                            "\"default\": %s, \"description\": \"%s\"}%s\n",
+                    column_table[i].name, column_table[i].json_key,
+                    kind_name(column_table[i].kind), column_table[i].is_default ? "true" : "false",
+                    column_table[i].help, i + 1 < COL_COUNT ? "," : "");
+        fputs("]}\n", stream);
+        return fflush(stream) ? -errno : 0;
+    }
+    struct libscols_table *tb = scols_new_table();
+    if (!tb)
+        return -ENOMEM;
+    scols_table_enable_raw(tb, opts->raw);
+    scols_table_enable_noheadings(tb, opts->noheadings);
+    scols_table_set_stream(tb, stream);
+    const char *headers[] = {"NAME", "TYPE", "JSON-KEY", "DESCRIPTION"};
+    for (size_t i = 0; i < 4; i++)
+        if (!scols_table_new_column(tb, headers[i], i == 3 ? 0.5 : 0, i == 3 ? SCOLS_FL_WRAP : 0))
+            goto fail;
+    for (int i = 0; i < COL_COUNT; i++) {
+        struct libscols_line *line = scols_table_new_line(tb, NULL);
+        if (!line || scols_line_set_data(line, 0, column_table[i].name) ||
+            scols_line_set_data(line, 1, kind_name(column_table[i].kind)) ||
+            scols_line_set_data(line, 2, column_table[i].json_key) ||
+            scols_line_set_data(line, 3, column_table[i].help))
+            goto fail;
+    }
+    int r = scols_print_table(tb);
+    scols_unref_table(tb);
+    return r;
+fail:
+    scols_unref_table(tb);
+    return -ENOMEM;
+}
