@@ -53,7 +53,8 @@ const struct column_info column_table[COL_COUNT] = {
 int column_by_name(const char *name, size_t len)
 {
     for (int i = 0; i < COL_COUNT; i++)
-        if (strlen(column_table[i].name) == len && strncasecmp(column_table[i].name, name, len) == 0)
+        if (strlen(column_table[i].name) == len &&
+            strncasecmp(column_table[i].name, name, len) == 0)
             return i;
     return -1;
 }
@@ -122,10 +123,8 @@ const char *column_value_text(const struct column_value *v, char *buf, size_t n)
     if (v->null)
         return NULL;
     switch (v->kind) {
-    case COLKIND_STRING:
-        return v->str;
-    case COLKIND_BOOL:
-        return v->boolean ? "yes" : "no";
+    case COLKIND_STRING: return v->str;
+    case COLKIND_BOOL: return v->boolean ? "yes" : "no";
     case COLKIND_NUMBER:
         if (v->is_signed)
             snprintf(buf, n, "%" PRId64, v->num);

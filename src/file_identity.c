@@ -36,8 +36,7 @@ static bool bracketed_number(const char *s, uint64_t *value)
     return true;
 }
 
-bool pseudo_file_classify(const char *name, enum file_type *type, bool *has_inode,
-                          uint64_t *inode)
+bool pseudo_file_classify(const char *name, enum file_type *type, bool *has_inode, uint64_t *inode)
 {
     *has_inode = false;
     if (strncmp(name, "socket:", 7) == 0 && bracketed_number(name + 7, inode)) {

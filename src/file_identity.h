@@ -25,8 +25,7 @@ int file_identity_at(int dirfd, const char *path, struct file_identity *id);
 /* Kernel names of files that have no path: "socket:[N]", "pipe:[N]",
  * "anon_inode:NAME".  Sets the type, and the inode where the name holds
  * one; returns false for anything else. */
-bool pseudo_file_classify(const char *name, enum file_type *type, bool *has_inode,
-                          uint64_t *inode);
+bool pseudo_file_classify(const char *name, enum file_type *type, bool *has_inode, uint64_t *inode);
 
 /* Strips a trailing " (deleted)" in place; returns whether there was one. */
 bool strip_deleted_suffix(char *path, size_t *len);

@@ -26,10 +26,8 @@ static json_t *json_value(const struct column_value *v)
     if (v->null)
         return json_null();
     switch (v->kind) {
-    case COLKIND_STRING:
-        return json_text(v->str);
-    case COLKIND_BOOL:
-        return json_boolean(v->boolean);
+    case COLKIND_STRING: return json_text(v->str);
+    case COLKIND_BOOL: return json_boolean(v->boolean);
     case COLKIND_NUMBER:
         return json_integer(v->is_signed ? (json_int_t)v->num : (json_int_t)v->unum);
     }

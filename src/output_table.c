@@ -53,8 +53,7 @@ static int add_row(struct libscols_table *tb, const struct file_record *rec,
     return 0;
 }
 
-int output_table(const struct record_list *records, const struct output_options *opts,
-                 FILE *stream)
+int output_table(const struct record_list *records, const struct output_options *opts, FILE *stream)
 {
     struct libscols_table *tb = scols_new_table();
     if (!tb)
@@ -85,11 +84,12 @@ int output_column_list(bool json, const struct output_options *opts, FILE *strea
     if (json) {
         fputs("{\"columns\": [\n", stream);
         for (int i = 0; i < COL_COUNT; i++)
-            fprintf(stream, "  {\"name\": \"%s\", \"json_key\": \"%s\", \"type\": \"%s\", "
-                            "\"default\": %s, \"description\": \"%s\"}%s\n",
-                    column_table[i].name, column_table[i].json_key,
-                    kind_name(column_table[i].kind), column_table[i].is_default ? "true" : "false",
-                    column_table[i].help, i + 1 < COL_COUNT ? "," : "");
+            fprintf(stream,
+                    "  {\"name\": \"%s\", \"json_key\": \"%s\", \"type\": \"%s\", "
+                    "\"default\": %s, \"description\": \"%s\"}%s\n",
+                    column_table[i].name, column_table[i].json_key, kind_name(column_table[i].kind),
+                    column_table[i].is_default ? "true" : "false", column_table[i].help,
+                    i + 1 < COL_COUNT ? "," : "");
         fputs("]}\n", stream);
         return fflush(stream) ? -errno : 0;
     }

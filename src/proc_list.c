@@ -14,8 +14,7 @@
 
 #include "procfs_io.h"
 
-static struct process_info *process_set_add(struct process_set *set, struct arena *arena,
-                                            pid_t pid)
+static struct process_info *process_set_add(struct process_set *set, struct arena *arena, pid_t pid)
 {
     if (set->len == set->cap) {
         size_t cap = set->cap ? set->cap * 2 : 256;

@@ -63,8 +63,12 @@ void record_list_free(struct record_list *list)
 const char *file_source_name(enum file_source source)
 {
     static const char *const names[] = {
-        [SOURCE_CWD] = "cwd",   [SOURCE_ROOT] = "root",        [SOURCE_EXE] = "exe",
-        [SOURCE_FD] = "fd",     [SOURCE_MMAP] = "mmap",        [SOURCE_URING_RING] = "uring-ring",
+        [SOURCE_CWD] = "cwd",
+        [SOURCE_ROOT] = "root",
+        [SOURCE_EXE] = "exe",
+        [SOURCE_FD] = "fd",
+        [SOURCE_MMAP] = "mmap",
+        [SOURCE_URING_RING] = "uring-ring",
         [SOURCE_URING_FIXED] = "uring-fixed",
     };
     return names[source];
@@ -83,19 +87,12 @@ const char *file_type_name(enum file_type type)
 enum file_type file_type_from_mode(mode_t mode)
 {
     switch (mode & S_IFMT) {
-    case S_IFREG:
-        return FTYPE_REG;
-    case S_IFDIR:
-        return FTYPE_DIR;
-    case S_IFSOCK:
-        return FTYPE_SOCK;
-    case S_IFIFO:
-        return FTYPE_FIFO;
-    case S_IFCHR:
-        return FTYPE_CHR;
-    case S_IFBLK:
-        return FTYPE_BLK;
-    default:
-        return FTYPE_UNKNOWN;
+    case S_IFREG: return FTYPE_REG;
+    case S_IFDIR: return FTYPE_DIR;
+    case S_IFSOCK: return FTYPE_SOCK;
+    case S_IFIFO: return FTYPE_FIFO;
+    case S_IFCHR: return FTYPE_CHR;
+    case S_IFBLK: return FTYPE_BLK;
+    default: return FTYPE_UNKNOWN;
     }
 }

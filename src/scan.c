@@ -77,8 +77,7 @@ int proc_scan_report(struct proc_scan *ps, int err, const char *what)
         return err;
     ps->reported |= per_process;
     const char *reason = kind == WARN_VANISHED ? "process exited during the scan" : strerror(-err);
-    warning_add(&ps->scan->warnings, kind, ps->proc->pid, proc_scan_path(ps, what), "%s",
-                reason);
+    warning_add(&ps->scan->warnings, kind, ps->proc->pid, proc_scan_path(ps, what), "%s", reason);
     return err;
 }
 
@@ -361,8 +360,7 @@ static void scan_process(struct scan *scan, const struct process_info *proc)
 int scan_run(struct scan *scan)
 {
     int r = process_set_collect(&scan->processes, scan->opts.proc_root, scan->opts.live,
-                                scan->opts.pids, scan->opts.npids, &scan->arena,
-                                &scan->warnings);
+                                scan->opts.pids, scan->opts.npids, &scan->arena, &scan->warnings);
     if (r < 0)
         return r;
     for (size_t i = 0; i < scan->processes.len; i++)

@@ -48,7 +48,7 @@ struct scan {
 struct proc_scan {
     struct scan *scan;
     const struct process_info *proc;
-    int dirfd; /* proc_root/PID */
+    int dirfd;     /* proc_root/PID */
     bool reported; /* a permission or vanished warning was already given */
     bool mounts_loaded, ns_known;
     uint64_t mnt_ns;

@@ -16,9 +16,8 @@
  * backoff make a false "busy" about a one-in-5000 event. */
 enum { RING_READ_ATTEMPTS = 6 };
 
-static const char fdless_ring_note[] =
-    "ring has no fd (registered and closed, or only mapped); "
-    "its fixed files cannot be read from /proc";
+static const char fdless_ring_note[] = "ring has no fd (registered and closed, or only mapped); "
+                                       "its fixed files cannot be read from /proc";
 
 static void sleep_ms(unsigned ms)
 {
@@ -63,9 +62,8 @@ static int read_ring_fdinfo(struct proc_scan *ps, int fd, struct uring_fdinfo *i
         struct parse_error err = {0, NULL};
         r = uring_fdinfo_parse(scan->file_buf.data, scan->file_buf.len, info, &err);
         if (r == -EINVAL) {
-            warning_add(&scan->warnings, WARN_MALFORMED, ps->proc->pid,
-                        proc_scan_path(ps, entry), "malformed io_uring fdinfo: line %u: %s",
-                        err.line, err.reason);
+            warning_add(&scan->warnings, WARN_MALFORMED, ps->proc->pid, proc_scan_path(ps, entry),
+                        "malformed io_uring fdinfo: line %u: %s", err.line, err.reason);
             return r;
         }
         if (r < 0)
@@ -171,8 +169,8 @@ static void emit_fixed_files(struct proc_scan *ps, int fd, uint64_t ring_inode, 
         rec->slot = table->files[i].slot;
         rec->has_sq_thread = info->has_sq_thread && info->sq_thread > 0;
         rec->sq_thread = info->sq_thread;
-        rec->path = arena_strndup(&ps->scan->arena, fixed_file_name(table, i),
-                                  table->files[i].name_len);
+        rec->path =
+            arena_strndup(&ps->scan->arena, fixed_file_name(table, i), table->files[i].name_len);
         if (!rec->path)
             return;
         if (table->format == FIXED_FORMAT_PATH) {
@@ -236,8 +234,7 @@ void uring_mapped_rings_add(struct uring_mapped_rings *rings, const struct map_e
         rings->items = items;
         rings->cap = cap;
     }
-    rings->items[rings->len++] =
-        (struct uring_mapped_ring){m->inode, m->dev_major, m->dev_minor};
+    rings->items[rings->len++] = (struct uring_mapped_ring){m->inode, m->dev_major, m->dev_minor};
 }
 
 static bool proc_scan_has_ring_inode(const struct proc_scan *ps, uint64_t inode)
