@@ -104,7 +104,7 @@ static bool looks_like_full_path(const char *v, size_t len)
         i++;
     if (i == 0 || i >= len || v[i] != ':')
         return false;
-    if (len - i >= 11 && memcmp(v, "anon_inode:", 11) == 0)
+    if (len > 11 && memcmp(v, "anon_inode:", 11) == 0)
         return true;
     return len - i >= 3 && v[i + 1] == '[' && v[len - 1] == ']';
 }
@@ -331,6 +331,14 @@ int fixed_table_parse(const char *buf, size_t len, uint32_t table_size, unsigned
     memset(out, 0, sizeof(*out));
     if (first_line == 0)
         first_line = 1;
+    /* The kernel never prints a NUL; names are kept NUL-terminated. */
+    const char *nul = memchr(buf, '\0', len);
+    if (nul) {
+        unsigned line = first_line;
+        for (const char *p = buf; p < nul; p++)
+            line += *p == '\n';
+        return fail(err, line, "NUL byte in slot list");
+    }
     out->format = detect_format(buf, len, &status);
     if (status < 0)
         return fail(err, first_line, "slot list holds no \"%5u: NAME\" entries");
@@ -375,6 +383,10 @@ static int parse_user_files(struct line_iter *it, const char *value, size_t vlen
             return fail(err, it->lineno, "UserBufs: count is not a number");
         out->has_user_bufs = true;
         out->user_bufs = (uint32_t)n;
+        /* table_size 0 means "unbounded" to fixed_table_parse; here it
+         * means an empty table, which has no entries. */
+        if (out->user_files == 0 && line != body)
+            return fail(err, header_line + 1, "entries after \"UserFiles:\t0\"");
         return fixed_table_parse(body, (size_t)(line - body), out->user_files, header_line + 1,
                                  &out->table, err);
     }
@@ -446,7 +458,7 @@ int fdinfo_get_u64(const char *buf, size_t len, const char *key, uint64_t *value
     size_t llen, klen = strlen(key);
 
     while (next_line(&it, &line, &llen)) {
-        if (llen <= klen + 1 || memcmp(line, key, klen) != 0 || line[klen] != ':')
+        if (llen < klen + 1 || memcmp(line, key, klen) != 0 || line[klen] != ':')
             continue;
         size_t i = klen + 1;
         while (i < llen && (line[i] == '\t' || line[i] == ' '))

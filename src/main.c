@@ -2,6 +2,7 @@
  * process outside its fd table (io_uring fixed files, rings with no fd). */
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,7 @@ static int run(struct cli *cli)
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
+    setlocale(LC_ALL, "");
     int r = parse_args(&cli, argc, argv);
     if (r == 0) {
         choose_columns(&cli);

@@ -40,11 +40,14 @@ static int read_dec(const char **p, const char *end, uint64_t *value)
     if (s == end || *s < '0' || *s > '9')
         return -EINVAL;
     while (s < end && *s >= '0' && *s <= '9') {
-        if (v > (UINT64_MAX - 9) / 10)
+        unsigned digit = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - digit) / 10)
             return -EINVAL;
-        v = v * 10 + (uint64_t)(*s - '0');
+        v = v * 10 + digit;
         s++;
     }
+    if (s < end && *s != ' ')
+        return -EINVAL;
     *p = s;
     *value = v;
     return 0;

@@ -1,6 +1,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,20 +25,20 @@ static int add_columns(struct libscols_table *tb, const struct output_options *o
  * backslash alone, so "\x1b" in a name would read like an ESC.  In table
  * mode we escape ourselves, backslash included; raw mode is left to
  * libsmartcols so that it escapes exactly like lsfd -r. */
-static int set_cell(struct libscols_line *line, size_t n, const char *text, bool raw)
+static int set_cell(struct libscols_line *line, size_t n, const char *text, bool raw, bool utf8)
 {
     if (!text)
         return 0;
     if (raw)
         return scols_line_set_data(line, n, text);
-    char *safe = terminal_escape(text, strlen(text));
+    char *safe = terminal_escape(text, strlen(text), utf8);
     if (!safe)
         return -ENOMEM;
     return scols_line_refer_data(line, n, safe);
 }
 
 static int add_row(struct libscols_table *tb, const struct file_record *rec,
-                   const struct output_options *opts)
+                   const struct output_options *opts, bool utf8)
 {
     struct libscols_line *line = scols_table_new_line(tb, NULL);
     if (!line)
@@ -46,7 +47,7 @@ static int add_row(struct libscols_table *tb, const struct file_record *rec,
         struct column_value v;
         char buf[32];
         column_value(rec, opts->columns[i], &v);
-        int r = set_cell(line, i, column_value_text(&v, buf, sizeof(buf)), opts->raw);
+        int r = set_cell(line, i, column_value_text(&v, buf, sizeof(buf)), opts->raw, utf8);
         if (r < 0)
             return r;
     }
@@ -63,9 +64,12 @@ int output_table(const struct record_list *records, const struct output_options 
     scols_table_enable_noencoding(tb, !opts->raw);
     scols_table_set_stream(tb, stream);
 
+    /* Multibyte characters pass through only where the terminal's locale
+     * can print them. */
+    bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     int r = add_columns(tb, opts);
     for (size_t i = 0; r == 0 && i < records->len; i++)
-        r = add_row(tb, &records->items[i], opts);
+        r = add_row(tb, &records->items[i], opts, utf8);
     if (r == 0 && records->len)
         r = scols_print_table(tb);
     scols_unref_table(tb);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 static size_t utf8_seq_len(const unsigned char *s, size_t len)
@@ -87,7 +88,28 @@ char *utf8_replace_invalid(const char *s, size_t len)
     return out;
 }
 
-char *terminal_escape(const char *s, size_t len)
+static uint32_t utf8_decode(const unsigned char *s, size_t n)
+{
+    static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+    uint32_t cp = s[0] & lead_mask[n];
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Printable by the terminal as is: not a C0/C1 control, not DEL, and (for
+ * multibyte characters) something the locale knows to be printable. */
+static bool printable_seq(const unsigned char *s, size_t n, bool keep_utf8)
+{
+    if (n == 1)
+        return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '\\';
+    if (!keep_utf8)
+        return false;
+    uint32_t cp = utf8_decode(s, n);
+    return cp >= 0xa0 && wcwidth((wchar_t)cp) >= 0;
+}
+
+char *terminal_escape(const char *s, size_t len, bool keep_utf8)
 {
     const unsigned char *p = (const unsigned char *)s;
     char *out = malloc(len * 4 + 1);
@@ -96,21 +118,15 @@ char *terminal_escape(const char *s, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t n = utf8_seq_len(p + i, len - i);
-        /* C1 controls (U+0080..U+009F) are two-byte sequences starting
-         * with 0xc2; terminals act on them too. */
-        bool c1 = n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0;
-        if (n == 1 && (p[i] >= 0x20 && p[i] != 0x7f && p[i] != '\\')) {
-            out[o++] = s[i++];
-        } else if (n > 1 && !c1) {
+        size_t count = n ? n : 1;
+        if (n && printable_seq(p + i, n, keep_utf8)) {
             memcpy(out + o, s + i, n);
             o += n;
-            i += n;
         } else {
-            size_t count = n > 1 ? n : 1;
             for (size_t k = 0; k < count; k++)
                 o += (size_t)sprintf(out + o, "\\x%02x", p[i + k]);
-            i += count;
         }
+        i += count;
     }
     out[o] = '\0';
     return out;

@@ -14,9 +14,11 @@ char *hex_encode(const char *s, size_t len);
  * U+FFFD; malloc'd, NULL on allocation failure. */
 char *utf8_replace_invalid(const char *s, size_t len);
 
-/* Copy in which control characters (C0, DEL, C1), invalid UTF-8 and the
- * backslash itself are written as \xHH, so a name can neither drive the
- * terminal nor be confused with an escape; malloc'd. */
-char *terminal_escape(const char *s, size_t len);
+/* Copy in which control characters (C0, DEL, C1), invalid UTF-8,
+ * characters the locale cannot print and the backslash itself are written
+ * as \xHH, so a name can neither drive the terminal nor be confused with an
+ * escape.  keep_utf8 false (a non-UTF-8 locale) escapes every non-ASCII
+ * byte.  malloc'd. */
+char *terminal_escape(const char *s, size_t len, bool keep_utf8);
 
 #endif

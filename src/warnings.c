@@ -72,7 +72,7 @@ void warnings_print_summary(const struct warning_list *list, FILE *stream)
         if (w->kind == WARN_PERMISSION || w->kind == WARN_VANISHED)
             continue;
         /* Paths come from the kernel and may hold escape bytes. */
-        char *path = w->path ? terminal_escape(w->path, strlen(w->path)) : NULL;
+        char *path = w->path ? terminal_escape(w->path, strlen(w->path), false) : NULL;
         if (w->pid)
             fprintf(stream, "lshidden: pid %d: %s%s%s\n", (int)w->pid, path ? path : "",
                     path ? ": " : "", w->reason);
