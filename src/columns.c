@@ -45,6 +45,8 @@ const struct column_info column_table[COL_COUNT] = {
                            "inode number"},
     [COL_SQ_THREAD]     = {"SQ-THREAD", "sq_thread", COLKIND_NUMBER, 5, true, false, false, false, false,
                            "thread ID of the ring's SQPOLL thread"},
+    [COL_USER_BUFS]     = {"USER-BUFS", "user_bufs", COLKIND_NUMBER, 4, true, false, false, false, false,
+                           "number of buffers registered with the ring (UserBufs)"},
     [COL_NOTE]          = {"NOTE", "note", COLKIND_STRING, 0.2, false, false, true, false, false,
                            "why a row looks the way it does (e.g. a ring with no fd)"},
 };
@@ -113,6 +115,7 @@ void column_value(const struct file_record *rec, enum column_id id, struct colum
         break;
     case COL_INODE: set_unum(v, rec->has_inode, rec->inode); break;
     case COL_SQ_THREAD: set_num(v, rec->has_sq_thread, rec->sq_thread); break;
+    case COL_USER_BUFS: set_unum(v, rec->has_user_bufs, rec->user_bufs); break;
     case COL_NOTE: set_str(v, rec->note); break;
     case COL_COUNT: v->null = true; break;
     }

@@ -29,6 +29,7 @@ enum column_id {
     COL_DEV,
     COL_INODE,
     COL_SQ_THREAD,
+    COL_USER_BUFS,
     COL_NOTE,
     COL_COUNT
 };

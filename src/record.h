@@ -52,7 +52,7 @@ struct file_record {
     enum file_type type;
 
     bool has_fd, has_ring_fd, has_ring_inode, has_slot, has_mount_id, has_dev, has_inode,
-        has_sq_thread;
+        has_sq_thread, has_user_bufs;
     int fd;
     int ring_fd;
     uint64_t ring_inode;
@@ -61,6 +61,7 @@ struct file_record {
     unsigned dev_major, dev_minor;
     uint64_t inode;
     int sq_thread;
+    uint32_t user_bufs; /* registered buffers of the ring */
 
     const char *path; /* decoded bytes, NUL-terminated, arena-owned */
     bool path_complete;

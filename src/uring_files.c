@@ -169,6 +169,8 @@ static void emit_fixed_files(struct proc_scan *ps, int fd, uint64_t ring_inode, 
         rec->slot = table->files[i].slot;
         rec->has_sq_thread = info->has_sq_thread && info->sq_thread > 0;
         rec->sq_thread = info->sq_thread;
+        rec->has_user_bufs = info->has_user_bufs;
+        rec->user_bufs = info->user_bufs;
         rec->path =
             arena_strndup(&ps->scan->arena, fixed_file_name(table, i), table->files[i].name_len);
         if (!rec->path)
@@ -215,6 +217,8 @@ void uring_scan_ring_fd(struct proc_scan *ps, int fd_dirfd, int fd, ssize_t fd_r
         row->ring_inode = inode;
         row->has_sq_thread = info.has_sq_thread && info.sq_thread > 0;
         row->sq_thread = info.sq_thread;
+        row->has_user_bufs = info.has_user_bufs;
+        row->user_bufs = info.user_bufs;
     }
     warn_if_unreadable(ps, fd, &info);
     emit_fixed_files(ps, fd, inode, has_inode, &info);
