@@ -1,0 +1,215 @@
+"""Shared helpers for the Python tests of lshidden (stdlib only).
+
+Environment (set by tests/CMakeLists.txt):
+  LSHIDDEN          path of the lshidden binary
+  LSHIDDEN_HELPERS  directory holding the helper programs (uring_holder, ...)
+"""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import threading
+
+DEFAULT_TIMEOUT = 120
+
+
+def env_path(name):
+    """Value of environment variable name; fails loudly when unset."""
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+def lshidden_path():
+    return env_path("LSHIDDEN")
+
+
+def helper_path(name):
+    return os.path.join(env_path("LSHIDDEN_HELPERS"), name)
+
+
+def contract_json_keys():
+    """The file-record keys listed in doc/CONTRACT.md's JSON table, in order,
+    so that tests follow the contract rather than a copy of it."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "doc",
+                        "CONTRACT.md")
+    keys, in_table = [], False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("| key |"):
+                in_table = True
+            elif in_table and line.startswith("|"):
+                cell = line.split("|")[1].strip()
+                if cell.strip("-"):
+                    keys.append(cell)
+            elif in_table:
+                break
+    if not keys:
+        raise RuntimeError(f"no JSON key table found in {path}")
+    return keys
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def run_lshidden(*args, prefix=(), binary=None, timeout=DEFAULT_TIMEOUT):
+    """Runs lshidden with args (prefix: e.g. a setpriv command line).
+    Returns the CompletedProcess with bytes stdout/stderr."""
+    cmd = [*prefix, binary or lshidden_path(), *args]
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=timeout, cwd="/")
+
+
+def describe(result):
+    """A short text of a CompletedProcess, for assertion messages."""
+    return (f"command: {result.args}\nexit status: {result.returncode}\n"
+            f"stderr: {result.stderr.decode(errors='replace')[-2000:]}")
+
+
+def parse_json_output(result):
+    """Parses lshidden -J stdout; raises AssertionError with context."""
+    try:
+        doc = json.loads(result.stdout)
+    except ValueError as e:
+        raise AssertionError(f"stdout is not JSON ({e})\n{describe(result)}\n"
+                             f"stdout: {result.stdout[:2000]!r}") from None
+    if not isinstance(doc, dict) or set(doc) != {"files", "warnings"}:
+        raise AssertionError(f"JSON top level is not {{files, warnings}}: {str(doc)[:500]}")
+    return doc
+
+
+def run_json(*args, **kwargs):
+    """Runs lshidden -J ARGS; returns (CompletedProcess, parsed document)."""
+    result = run_lshidden("-J", *args, **kwargs)
+    return result, parse_json_output(result)
+
+
+def path_bytes(row):
+    """The raw bytes of a JSON row's path: path_raw (hex) when set."""
+    if row.get("path_raw") is not None:
+        return bytes.fromhex(row["path_raw"])
+    if row.get("path") is None:
+        return None
+    return row["path"].encode()
+
+
+_OCTAL_ESCAPE = re.compile(rb"\\([0-3][0-7][0-7])")
+_HEX_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+
+
+def unescape_octal(raw):
+    """Undoes the kernel's mangle_path() escapes (\\040 etc.) in bytes."""
+    return _OCTAL_ESCAPE.sub(lambda m: bytes([int(m.group(1), 8)]), raw)
+
+
+def unescape_hex(raw):
+    """Undoes table-mode \\xHH escapes in bytes."""
+    return _HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
+def mount_points(pid):
+    """{mount id: mount point (str, unescaped)} from /proc/PID/mountinfo."""
+    result = {}
+    with open(f"/proc/{pid}/mountinfo", "rb") as f:
+        for line in f:
+            fields = line.split(b" ")
+            result[int(fields[0])] = unescape_octal(fields[4]).decode(errors="surrogateescape")
+    return result
+
+
+class AnyOf:
+    """Compares equal to any of the given values (for values the contract
+    leaves open); usable inside dicts given to assertEqual."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def __eq__(self, other):
+        return any(other == v and type(other) is type(v) for v in self.values)
+
+    def __repr__(self):
+        return "AnyOf" + repr(self.values)
+
+
+class HelperProcess:
+    """Runs a helper that prints a one-line JSON manifest on stdout and then
+    holds its objects until stdin reaches EOF.  Use as a context manager, or
+    call stop() (tests: self.addCleanup(helper.stop) right after start())."""
+
+    def __init__(self, name, args=(), start_timeout=DEFAULT_TIMEOUT):
+        self.name = name
+        self.args = list(args)
+        self.start_timeout = start_timeout
+        self.proc = None
+        self.tmp = None
+        self.manifest = None
+        self.pid = None
+        self.dir = None
+        self._stderr = None
+
+    def start(self):
+        """Starts the helper in a new temporary directory (also its cwd and
+        its scratch argument) and returns the manifest."""
+        self.tmp = tempfile.TemporaryDirectory(prefix=f"{self.name}-")
+        self.dir = os.path.realpath(self.tmp.name)
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen([helper_path(self.name), *self.args, self.dir],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._stderr, cwd=self.dir)
+        except OSError:
+            self._stderr.close()
+            self.tmp.cleanup()
+            raise
+        timer = threading.Timer(self.start_timeout, self.proc.kill)
+        timer.start()
+        try:
+            line = self.proc.stdout.readline()
+            self.manifest = json.loads(line)
+        except ValueError:
+            stderr = self.stderr_text()
+            self.stop(check=False)
+            raise RuntimeError(f"{self.name} printed no manifest: {stderr}") from None
+        finally:
+            timer.cancel()
+        self.pid = self.proc.pid
+        return self.manifest
+
+    def stderr_text(self):
+        if self._stderr is None or self._stderr.closed:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def stop(self, check=True):
+        """Closes stdin and waits; kills the helper if it hangs.  With check,
+        raises when the helper did not exit 0 by itself.  Idempotent."""
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        status = None
+        try:
+            proc.stdin.close()
+            try:
+                status = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            stderr = self.stderr_text()
+        finally:
+            self._stderr.close()
+            self.tmp.cleanup()
+        if check and status != 0:
+            raise RuntimeError(f"{self.name} exited with {status}: {stderr}")
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop(check=exc[0] is None)
+        return False
