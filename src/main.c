@@ -126,7 +126,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c, r = 0;
-    while (r == 0 && (c = getopt_long(argc, argv, "ap:Jo:nrhV", longopts, NULL)) != -1) {
+    opterr = 0; /* getopt's messages carry the full argv[0]; ours say lshidden */
+    while (r == 0 && (c = getopt_long(argc, argv, ":ap:Jo:nrhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': cli->all = true; break;
         case 'p': r = parse_pids(cli, optarg); break;
@@ -138,7 +139,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         case OPT_PROC_ROOT: cli->proc_root = optarg; break;
         case 'h': usage(stdout); return 1;
         case 'V': printf("lshidden %s\n", LSHIDDEN_VERSION); return 1;
-        default: return usage_error("%s", "invalid option");
+        case ':': return usage_error("option requires an argument: '%s'", argv[optind - 1]);
+        default: return usage_error("unrecognized option: '%s'", argv[optind - 1]);
         }
     }
     if (r == 0 && optind < argc)
