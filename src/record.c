@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,24 @@ struct file_record *record_list_add(struct record_list *list, const struct proce
     rec->path_complete = true;
     rec->seq = list->len - 1;
     return rec;
+}
+
+int record_list_append(struct record_list *list, const struct record_list *src)
+{
+    if (list->len + src->len > list->cap) {
+        size_t cap = list->len + src->len;
+        struct file_record *items = realloc(list->items, cap * sizeof(*items));
+        if (!items)
+            return -ENOMEM;
+        list->items = items;
+        list->cap = cap;
+    }
+    for (size_t i = 0; i < src->len; i++) {
+        list->items[list->len] = src->items[i];
+        list->items[list->len].seq = list->len;
+        list->len++;
+    }
+    return 0;
 }
 
 /* Within a process: cwd, root, exe, fds in fd order, mappings, then rings

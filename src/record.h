@@ -80,6 +80,8 @@ struct record_list {
  * NULL on allocation failure. */
 struct file_record *record_list_add(struct record_list *list, const struct process_info *proc,
                                     enum file_source source);
+/* Appends all of src (moved: src keeps its items until freed). */
+int record_list_append(struct record_list *list, const struct record_list *src);
 void record_list_sort(struct record_list *list);
 void record_list_free(struct record_list *list);
 

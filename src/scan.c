@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +46,8 @@ int scan_init(struct scan *scan, const struct scan_options *opts)
     return 0;
 }
 
-void scan_free(struct scan *scan)
+static void scan_free_owned(struct scan *scan)
 {
-    if (scan->proc_fd >= 0)
-        close(scan->proc_fd);
     record_list_free(&scan->records);
     warning_list_free(&scan->warnings);
     mount_cache_free(&scan->mounts);
@@ -55,6 +55,16 @@ void scan_free(struct scan *scan)
     read_buf_free(&scan->link_buf);
     read_buf_free(&scan->file_buf);
     arena_free(&scan->arena);
+}
+
+void scan_free(struct scan *scan)
+{
+    if (scan->proc_fd >= 0)
+        close(scan->proc_fd);
+    for (size_t i = 0; i < scan->nworkers; i++)
+        scan_free_owned(&scan->workers[i]);
+    free(scan->workers);
+    scan_free_owned(scan);
 }
 
 struct file_record *proc_scan_emit(struct proc_scan *ps, enum file_source source)
@@ -139,13 +149,28 @@ static void fill_from_link(struct proc_scan *ps, struct file_record *rec, int di
 
     bool has_inode;
     uint64_t inode;
+    struct pseudo_fs_identity *pseudo_fs = NULL;
     if (pseudo_file_classify(path, &rec->type, &has_inode, &inode)) {
         rec->deleted = TRI_FALSE;
         rec->has_inode = has_inode;
         rec->inode = inode;
+        pseudo_fs = rec->type == FTYPE_SOCK   ? &scan->sockfs
+                    : rec->type == FTYPE_FIFO ? &scan->pipefs
+                                              : NULL;
+    }
+    if (pseudo_fs && pseudo_fs->known) {
+        rec->has_dev = true;
+        rec->dev_major = pseudo_fs->dev_major;
+        rec->dev_minor = pseudo_fs->dev_minor;
+        rec->has_mount_id = pseudo_fs->has_mount_id;
+        rec->mount_id = pseudo_fs->mount_id;
+        return;
     }
     struct file_identity id;
     if (scan->opts.live && scan->opts.want_identity && file_identity_at(dirfd, entry, &id) == 0) {
+        if (pseudo_fs)
+            *pseudo_fs = (struct pseudo_fs_identity){true, id.has_mount_id, id.dev_major,
+                                                     id.dev_minor, id.mount_id};
         record_set_identity(rec, &id);
         if (rec->type != FTYPE_SOCK && rec->type != FTYPE_FIFO && rec->type != FTYPE_ANON)
             rec->deleted = id.nlink == 0 && strip_deleted_suffix(path, &len) ? TRI_TRUE : TRI_FALSE;
@@ -357,14 +382,103 @@ static void scan_process(struct scan *scan, const struct process_info *proc)
     close(ps.dirfd);
 }
 
+struct worker_task {
+    struct scan *worker;
+    const struct process_set *processes;
+    atomic_size_t *next;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker_task *task = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(task->next, 1);
+        if (i >= task->processes->len)
+            return NULL;
+        scan_process(task->worker, task->processes->items[i]);
+    }
+}
+
+/* Moves a worker's records and warnings into the scan.  The strings they
+ * point to stay in the worker's arena and mount tables until scan_free. */
+static int scan_merge(struct scan *scan, struct scan *worker)
+{
+    int r = record_list_append(&scan->records, &worker->records);
+    if (r < 0)
+        return r;
+    record_list_free(&worker->records);
+    for (size_t i = 0; i < worker->warnings.len; i++) {
+        const struct warning *w = &worker->warnings.items[i];
+        warning_add(&scan->warnings, w->kind, w->pid, w->path, "%s", w->reason);
+    }
+    warning_list_free(&worker->warnings);
+    return 0;
+}
+
+/* Scanning is mostly waiting on procfs syscalls, one process at a time,
+ * so processes are handed out to a thread per CPU. */
+static size_t worker_count(size_t nprocesses)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cpus > 0 ? (size_t)cpus : 1;
+    if (n > 8)
+        n = 8;
+    if (n > nprocesses / 32 + 1)
+        n = nprocesses / 32 + 1;
+    return n;
+}
+
+static int scan_in_workers(struct scan *scan, size_t n)
+{
+    scan->workers = calloc(n, sizeof(*scan->workers));
+    struct worker_task *tasks = calloc(n, sizeof(*tasks));
+    pthread_t *threads = calloc(n, sizeof(*threads));
+    if (!scan->workers || !tasks || !threads) {
+        free(tasks);
+        free(threads);
+        return -ENOMEM;
+    }
+    atomic_size_t next = 0;
+    size_t started = 0;
+    scan->nworkers = n;
+    for (size_t i = 0; i < n; i++) {
+        struct scan *w = &scan->workers[i];
+        w->opts = scan->opts;
+        w->proc_fd = scan->proc_fd;
+        w->kernel = scan->kernel;
+        w->self_mnt_ns = scan->self_mnt_ns;
+        tasks[i] = (struct worker_task){w, &scan->processes, &next};
+        if (i > 0 && pthread_create(&threads[i], NULL, worker_main, &tasks[i]) != 0)
+            break; /* fewer threads still finish the work */
+        started = i + 1;
+    }
+    worker_main(&tasks[0]); /* this thread is worker 0 */
+    for (size_t i = 1; i < started; i++)
+        pthread_join(threads[i], NULL);
+    int r = 0;
+    for (size_t i = 0; i < started && r == 0; i++)
+        r = scan_merge(scan, &scan->workers[i]);
+    free(tasks);
+    free(threads);
+    return r;
+}
+
 int scan_run(struct scan *scan)
 {
     int r = process_set_collect(&scan->processes, scan->opts.proc_root, scan->opts.live,
                                 scan->opts.pids, scan->opts.npids, &scan->arena, &scan->warnings);
     if (r < 0)
         return r;
-    for (size_t i = 0; i < scan->processes.len; i++)
-        scan_process(scan, scan->processes.items[i]);
+    size_t n = worker_count(scan->processes.len);
+    if (n > 1) {
+        r = scan_in_workers(scan, n);
+        if (r < 0)
+            return r;
+    } else {
+        for (size_t i = 0; i < scan->processes.len; i++)
+            scan_process(scan, scan->processes.items[i]);
+    }
     record_list_sort(&scan->records);
+    warning_list_sort(&scan->warnings);
     return 0;
 }

@@ -31,6 +31,16 @@ struct kernel_release {
     unsigned major, minor, patch;
 };
 
+/* sockfs and pipefs are single kernel-internal mounts: one statx() tells
+ * the device and mount of every socket and pipe, so the rest skip it. */
+struct pseudo_fs_identity {
+    bool known, has_mount_id;
+    unsigned dev_major, dev_minor;
+    int mount_id;
+};
+
+/* A scan, and also each worker thread's share of one: workers are copies
+ * that share the options and the /proc fd and own everything they fill. */
 struct scan {
     struct scan_options opts;
     int proc_fd;
@@ -42,6 +52,9 @@ struct scan {
     struct warning_list warnings;
     struct mount_cache mounts;
     struct read_buf link_buf, file_buf;
+    struct pseudo_fs_identity sockfs, pipefs;
+    struct scan *workers;
+    size_t nworkers;
 };
 
 /* The state of one process while it is scanned. */

@@ -85,6 +85,37 @@ void warnings_print_summary(const struct warning_list *list, FILE *stream)
         fprintf(stream, "lshidden: ... and %zu more warnings (see -J output)\n", other - shown);
 }
 
+struct warning_order {
+    pid_t pid;
+    size_t index;
+};
+
+static int cmp_order(const void *a, const void *b)
+{
+    const struct warning_order *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+void warning_list_sort(struct warning_list *list)
+{
+    if (list->len < 2)
+        return;
+    struct warning_order *order = malloc(list->len * sizeof(*order));
+    struct warning *sorted = malloc(list->len * sizeof(*sorted));
+    if (order && sorted) {
+        for (size_t i = 0; i < list->len; i++)
+            order[i] = (struct warning_order){list->items[i].pid, i};
+        qsort(order, list->len, sizeof(*order), cmp_order);
+        for (size_t i = 0; i < list->len; i++)
+            sorted[i] = list->items[order[i].index];
+        memcpy(list->items, sorted, list->len * sizeof(*sorted));
+    }
+    free(order);
+    free(sorted);
+}
+
 void warning_list_free(struct warning_list *list)
 {
     for (size_t i = 0; i < list->len; i++) {

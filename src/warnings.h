@@ -40,6 +40,8 @@ enum warning_kind warning_kind_for_errno(int err);
  * vanished processes, then details of the rest (a few, then a count). */
 void warnings_print_summary(const struct warning_list *list, FILE *stream);
 
+/* By pid, keeping the order of each process's own warnings. */
+void warning_list_sort(struct warning_list *list);
 void warning_list_free(struct warning_list *list);
 
 #endif

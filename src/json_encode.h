@@ -1,0 +1,29 @@
+/* A minimal JSON writer for the hot path: strings, numbers and literals
+ * appended to a buffer that is flushed to a stream in large writes. */
+#ifndef LSHIDDEN_JSON_ENCODE_H
+#define LSHIDDEN_JSON_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_buffer {
+    char *data;
+    size_t len, cap;
+    FILE *stream; /* NULL: keep everything in memory (tests) */
+    int error;    /* first -errno; later writes are dropped */
+};
+
+void json_buffer_init(struct json_buffer *out, FILE *stream);
+void json_buffer_put(struct json_buffer *out, const char *s, size_t len);
+/* A JSON string of valid UTF-8 s: quotes, backslash and control characters
+ * escaped the way jansson does ("\n", "\u001B").  The caller makes invalid
+ * UTF-8 valid first. */
+void json_buffer_put_string(struct json_buffer *out, const char *s, size_t len);
+void json_buffer_put_key(struct json_buffer *out, const char *key);
+void json_buffer_put_int(struct json_buffer *out, int64_t v);
+void json_buffer_put_uint(struct json_buffer *out, uint64_t v);
+/* Flushes and frees; returns 0 or the first -errno. */
+int json_buffer_finish(struct json_buffer *out);
+
+#endif
