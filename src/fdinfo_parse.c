@@ -261,8 +261,6 @@ static int parse_path_format(const char *buf, size_t len, uint32_t table_size, u
             return fail(err, it.lineno, "slot number is beyond the table size");
         if (have_prev && slot <= prev)
             return fail(err, it.lineno, "slot numbers are not increasing");
-        if (vlen == 0)
-            return fail(err, it.lineno, "slot entry has an empty path");
         struct fixed_file *f = files_add(t, slot);
         if (!f)
             return -ENOMEM;
@@ -293,7 +291,10 @@ static int parse_name_format(const char *buf, size_t len, uint32_t table_size, u
 
     while (next_line(&it, &line, &llen)) {
         int r = 0;
-        if (parse_entry(line, llen, &slot, &v, &vlen) && slot == expected) {
+        /* Once every slot has been seen, an entry-looking line can only be
+         * the last name continuing after a newline. */
+        bool next_slot = !table_size || expected < table_size;
+        if (next_slot && parse_entry(line, llen, &slot, &v, &vlen) && slot == expected) {
             expected++;
             current_is_none = vlen == 6 && memcmp(v, "<none>", 6) == 0;
             current = NULL;
@@ -317,10 +318,8 @@ static int parse_name_format(const char *buf, size_t len, uint32_t table_size, u
         if (r < 0)
             return r;
     }
-    if (table_size && expected != table_size)
-        return fail(err, first_line,
-                    expected < table_size ? "fewer slot entries than the table size"
-                                          : "more slot entries than the table size");
+    if (table_size && expected < table_size)
+        return fail(err, first_line, "fewer slot entries than the table size");
     return 0;
 }
 
