@@ -186,7 +186,8 @@ int process_set_collect(struct process_set *set, const char *proc_root, bool liv
                  : collect_tree(set, proc_root, pids, npids, arena);
     if (r < 0)
         return r;
-    qsort(set->items, set->len, sizeof(set->items[0]), cmp_proc);
+    if (set->len > 1)
+        qsort(set->items, set->len, sizeof(set->items[0]), cmp_proc);
     for (size_t i = 0; i < npids; i++) {
         bool found = false;
         for (size_t k = 0; k < set->len && !found; k++)
