@@ -30,7 +30,15 @@ enum column_id {
     COL_INODE,
     COL_SQ_THREAD,
     COL_USER_BUFS,
+    COL_FUSE_CONNECTION,
+    COL_FUSE_MOUNT,
+    COL_BACKING_ID,
     COL_NOTE,
+    COL_HOLDER,
+    COL_EFFECT,
+    COL_POSSIBLE,
+    COL_OBJECT,
+    COL_MNT_NS,
     COL_COUNT
 };
 
@@ -44,6 +52,7 @@ struct column_info {
     bool right_align, truncate, wrap;
     bool is_default;
     bool needs_identity; /* needs stat() of the file */
+    bool mount_only;     /* meaningful with --mount only */
     const char *help;
 };
 

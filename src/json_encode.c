@@ -53,6 +53,11 @@ void json_buffer_put(struct json_buffer *out, const char *s, size_t len)
     out->len += len;
 }
 
+void json_buffer_puts(struct json_buffer *out, const char *s)
+{
+    json_buffer_put(out, s, strlen(s));
+}
+
 void json_buffer_put_string(struct json_buffer *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";

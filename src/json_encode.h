@@ -16,6 +16,8 @@ struct json_buffer {
 
 void json_buffer_init(struct json_buffer *out, FILE *stream);
 void json_buffer_put(struct json_buffer *out, const char *s, size_t len);
+/* A NUL-terminated literal: JSON punctuation, keywords, layout. */
+void json_buffer_puts(struct json_buffer *out, const char *s);
 /* A JSON string of valid UTF-8 s: quotes, backslash and control characters
  * escaped the way jansson does ("\n", "\u001B").  The caller makes invalid
  * UTF-8 valid first. */

@@ -37,6 +37,7 @@ static int mount_ns_load(struct mount_ns *ns, const char *mountinfo_path)
         e->dev_major = major(dev);
         e->dev_minor = minor(dev);
         e->target = mnt_fs_get_target(fs);
+        e->fstype = mnt_fs_get_fstype(fs);
     }
     mnt_free_iter(iter);
     qsort(ns->entries, ns->len, sizeof(*ns->entries), cmp_entry);
@@ -111,6 +112,15 @@ const struct mount_entry *mount_ns_find_dev(const struct mount_ns *ns, unsigned 
         found = e;
     }
     return found;
+}
+
+bool mount_entry_is_fuse_conn(const struct mount_entry *e, uint32_t conn)
+{
+    if (!e->fstype || strncmp(e->fstype, "fuse", 4) != 0 || strcmp(e->fstype, "fusectl") == 0)
+        return false;
+    if (strcmp(e->fstype, "fuseblk") == 0)
+        return ((uint32_t)e->dev_major << 20 | e->dev_minor) == conn;
+    return e->dev_major == 0 && e->dev_minor == conn;
 }
 
 void mount_cache_free(struct mount_cache *cache)

@@ -14,6 +14,7 @@ struct mount_entry {
     int id;
     unsigned dev_major, dev_minor;
     const char *target; /* owned by the libmount table */
+    const char *fstype;
 };
 
 struct mount_ns {
@@ -40,6 +41,11 @@ const struct mount_entry *mount_ns_find_id(const struct mount_ns *ns, int id);
  * several (bind mounts) and the device alone cannot say which. */
 const struct mount_entry *mount_ns_find_dev(const struct mount_ns *ns, unsigned dev_major,
                                             unsigned dev_minor);
+
+/* FUSE connection `conn` is the kernel dev_t of the superblock: minor of
+ * an anonymous 0:N device for "fuse", (major << 20 | minor) of the block
+ * device for "fuseblk". */
+bool mount_entry_is_fuse_conn(const struct mount_entry *entry, uint32_t conn);
 
 void mount_cache_free(struct mount_cache *cache);
 

@@ -23,6 +23,10 @@ int output_table(const struct record_list *records, const struct output_options 
 int output_json(const struct record_list *records, const struct warning_list *warnings,
                 const struct output_options *opts, FILE *stream);
 
+/* The rest of a JSON document after "warnings": [ : the warnings and the
+ * closing brackets. */
+int output_json_warnings(const struct warning_list *warnings, FILE *stream);
+
 /* --list-columns, as a table or (json) as a JSON array. */
 int output_column_list(bool json, const struct output_options *opts, FILE *stream);
 

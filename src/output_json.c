@@ -35,14 +35,12 @@ static void put_text(struct json_buffer *out, const char *s)
 static void put_value(struct json_buffer *out, const struct column_value *v)
 {
     if (v->null) {
-        json_buffer_put(out, "null", 4);
+        json_buffer_puts(out, "null");
         return;
     }
     switch (v->kind) {
     case COLKIND_STRING: put_text(out, v->str); break;
-    case COLKIND_BOOL:
-        json_buffer_put(out, v->boolean ? "true" : "false", v->boolean ? 4 : 5);
-        break;
+    case COLKIND_BOOL: json_buffer_puts(out, v->boolean ? "true" : "false"); break;
     case COLKIND_NUMBER:
         if (v->is_signed)
             json_buffer_put_int(out, v->num);
@@ -57,7 +55,7 @@ static void put_path_raw(struct json_buffer *out, const struct file_record *rec)
 {
     size_t len = rec->path ? strlen(rec->path) : 0;
     if (!rec->path || utf8_valid(rec->path, len)) {
-        json_buffer_put(out, "null", 4);
+        json_buffer_puts(out, "null");
         return;
     }
     char *hex = hex_encode(rec->path, len);
@@ -72,22 +70,22 @@ static void put_path_raw(struct json_buffer *out, const struct file_record *rec)
 static void put_record(struct json_buffer *out, const struct file_record *rec,
                        const struct output_options *opts)
 {
-    json_buffer_put(out, "{", 1);
+    json_buffer_puts(out, "{");
     for (size_t i = 0; i < opts->ncolumns; i++) {
         enum column_id id = opts->columns[i];
         struct column_value v;
         column_value(rec, id, &v);
         if (i)
-            json_buffer_put(out, ",", 1);
+            json_buffer_puts(out, ",");
         json_buffer_put_key(out, column_table[id].json_key);
         put_value(out, &v);
         if (id == COL_PATH) {
-            json_buffer_put(out, ",", 1);
+            json_buffer_puts(out, ",");
             json_buffer_put_key(out, "path_raw");
             put_path_raw(out, rec);
         }
     }
-    json_buffer_put(out, "}", 1);
+    json_buffer_puts(out, "}");
 }
 
 static json_t *json_text(const char *s)
@@ -123,19 +121,26 @@ int output_json(const struct record_list *records, const struct warning_list *wa
 {
     struct json_buffer out;
     json_buffer_init(&out, stream);
-    json_buffer_put(&out, "{\n  \"files\": [", 14);
+    json_buffer_puts(&out, "{\n  \"files\": [");
     for (size_t i = 0; i < records->len && !out.error; i++) {
-        json_buffer_put(&out, i ? ",\n    " : "\n    ", i ? 6 : 5);
+        json_buffer_puts(&out, i ? ",\n    " : "\n    ");
         put_record(&out, &records->items[i], opts);
     }
-    json_buffer_put(&out, records->len ? "\n  ],\n  \"warnings\": [" : "],\n  \"warnings\": [",
-                    records->len ? 21 : 18);
+    json_buffer_puts(&out, records->len ? "\n  ],\n  \"warnings\": [" : "],\n  \"warnings\": [");
+    int r = json_buffer_finish(&out);
+    return r < 0 ? r : output_json_warnings(warnings, stream);
+}
+
+int output_json_warnings(const struct warning_list *warnings, FILE *stream)
+{
+    struct json_buffer out;
+    json_buffer_init(&out, stream);
     for (size_t i = 0; i < warnings->len && !out.error; i++) {
-        json_buffer_put(&out, i ? ",\n    " : "\n    ", i ? 6 : 5);
+        json_buffer_puts(&out, i ? ",\n    " : "\n    ");
         int r = put_warning(&out, &warnings->items[i]);
         if (r < 0)
             out.error = r;
     }
-    json_buffer_put(&out, warnings->len ? "\n  ]\n}\n" : "]\n}\n", warnings->len ? 7 : 4);
+    json_buffer_puts(&out, warnings->len ? "\n  ]\n}\n" : "]\n}\n");
     return json_buffer_finish(&out);
 }

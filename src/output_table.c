@@ -7,6 +7,7 @@
 
 #include <libsmartcols/libsmartcols.h>
 
+#include "json_encode.h"
 #include "text_escape.h"
 
 static int add_columns(struct libscols_table *tb, const struct output_options *opts)
@@ -83,20 +84,43 @@ static const char *kind_name(enum column_kind kind)
     return kind == COLKIND_NUMBER ? "number" : kind == COLKIND_BOOL ? "boolean" : "string";
 }
 
+static int column_list_json(FILE *stream)
+{
+    struct json_buffer out;
+    json_buffer_init(&out, stream);
+    json_buffer_puts(&out, "{\"columns\": [");
+    for (int i = 0; i < COL_COUNT; i++) {
+        const struct column_info *c = &column_table[i];
+        json_buffer_puts(&out, i ? ",\n  {" : "\n  {");
+        json_buffer_put_key(&out, "name");
+        json_buffer_put_string(&out, c->name, strlen(c->name));
+        json_buffer_puts(&out, ", ");
+        json_buffer_put_key(&out, "json_key");
+        json_buffer_put_string(&out, c->json_key, strlen(c->json_key));
+        json_buffer_puts(&out, ", ");
+        json_buffer_put_key(&out, "type");
+        json_buffer_puts(&out, c->kind == COLKIND_NUMBER ? "\"number\""
+                               : c->kind == COLKIND_BOOL ? "\"boolean\""
+                                                         : "\"string\"");
+        json_buffer_puts(&out, ", ");
+        json_buffer_put_key(&out, "default");
+        json_buffer_puts(&out, c->is_default ? "true" : "false");
+        json_buffer_puts(&out, ", ");
+        json_buffer_put_key(&out, "mount_only");
+        json_buffer_puts(&out, c->mount_only ? "true" : "false");
+        json_buffer_puts(&out, ", ");
+        json_buffer_put_key(&out, "description");
+        json_buffer_put_string(&out, c->help, strlen(c->help));
+        json_buffer_puts(&out, "}");
+    }
+    json_buffer_puts(&out, "\n]}\n");
+    return json_buffer_finish(&out);
+}
+
 int output_column_list(bool json, const struct output_options *opts, FILE *stream)
 {
-    if (json) {
-        fputs("{\"columns\": [\n", stream);
-        for (int i = 0; i < COL_COUNT; i++)
-            fprintf(stream,
-                    "  {\"name\": \"%s\", \"json_key\": \"%s\", \"type\": \"%s\", "
-                    "\"default\": %s, \"description\": \"%s\"}%s\n",
-                    column_table[i].name, column_table[i].json_key, kind_name(column_table[i].kind),
-                    column_table[i].is_default ? "true" : "false", column_table[i].help,
-                    i + 1 < COL_COUNT ? "," : "");
-        fputs("]}\n", stream);
-        return fflush(stream) ? -errno : 0;
-    }
+    if (json)
+        return column_list_json(stream);
     struct libscols_table *tb = scols_new_table();
     if (!tb)
         return -ENOMEM;

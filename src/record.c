@@ -49,8 +49,9 @@ int record_list_append(struct record_list *list, const struct record_list *src)
 static int record_cmp(const void *a, const void *b)
 {
     const struct file_record *x = a, *y = b;
-    if (x->proc->pid != y->proc->pid)
-        return x->proc->pid < y->proc->pid ? -1 : 1;
+    pid_t xpid = x->proc ? x->proc->pid : 0, ypid = y->proc ? y->proc->pid : 0;
+    if (xpid != ypid)
+        return xpid < ypid ? -1 : 1;
     if (x->source != y->source)
         return x->source < y->source ? -1 : 1;
     if (x->has_fd && y->has_fd && x->fd != y->fd)
@@ -89,8 +90,40 @@ const char *file_source_name(enum file_source source)
         [SOURCE_MMAP] = "mmap",
         [SOURCE_URING_RING] = "uring-ring",
         [SOURCE_URING_FIXED] = "uring-fixed",
+        [SOURCE_LOOP] = "loop",
+        [SOURCE_SWAP] = "swap",
+        [SOURCE_BINFMT] = "binfmt_misc",
+        [SOURCE_NFS_EXPORT] = "nfs-export",
+        [SOURCE_NFSD_STATE] = "nfsd-state",
+        [SOURCE_SUBMOUNT] = "submount",
+        [SOURCE_MOUNT_NS] = "mount-namespace",
+        [SOURCE_FUSE_BACKING] = "fuse-backing",
     };
     return names[source];
+}
+
+const char *holder_kind_name(enum file_source source)
+{
+    switch (source) {
+    case SOURCE_CWD:
+    case SOURCE_ROOT:
+    case SOURCE_EXE:
+    case SOURCE_FD:
+    case SOURCE_MMAP: return "process";
+    case SOURCE_URING_RING:
+    case SOURCE_URING_FIXED: return "io_uring";
+    case SOURCE_NFS_EXPORT:
+    case SOURCE_NFSD_STATE: return "nfsd";
+    case SOURCE_FUSE_BACKING: return "fuse";
+    default: return file_source_name(source);
+    }
+}
+
+const char *holder_effect_name(enum holder_effect effect)
+{
+    return effect == EFFECT_BLOCKS_UMOUNT ? "blocks-umount"
+           : effect == EFFECT_KEEPS_ALIVE ? "keeps-alive"
+                                          : NULL;
 }
 
 const char *file_type_name(enum file_type type)

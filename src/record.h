@@ -17,6 +17,23 @@ enum file_source {
     SOURCE_MMAP,
     SOURCE_URING_RING,
     SOURCE_URING_FIXED,
+    /* Holders that are not a process's file references (--mount). */
+    SOURCE_LOOP,
+    SOURCE_SWAP,
+    SOURCE_BINFMT,
+    SOURCE_NFS_EXPORT,
+    SOURCE_NFSD_STATE,
+    SOURCE_SUBMOUNT,
+    SOURCE_MOUNT_NS,
+    /* A file a FUSE server registered for passthrough (FUSE_DEV_IOC_BACKING_OPEN). */
+    SOURCE_FUSE_BACKING,
+};
+
+/* What a holder does to an unmount of the queried mount (--mount). */
+enum holder_effect {
+    EFFECT_NONE,          /* not a --mount row */
+    EFFECT_BLOCKS_UMOUNT, /* umount of the mount fails with EBUSY */
+    EFFECT_KEEPS_ALIVE,   /* umount succeeds, the filesystem lives on */
 };
 
 enum file_type {
@@ -34,7 +51,8 @@ enum file_type {
  * be unknown get a third state instead of defaulting to false. */
 enum tristate { TRI_UNKNOWN = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
 
-/* Shared by all records of one process; lives in the scan's arena. */
+/* Shared by all records of one process; lives in the scan's arena.  Holders
+ * that are not processes (loop devices, swap, ...) have no process_info. */
 struct process_info {
     pid_t pid;
     uid_t uid;
@@ -68,7 +86,20 @@ struct file_record {
     enum tristate deleted;
     const char *mountpoint; /* borrowed from the mount table */
     const char *note;       /* static text, for rows that need explaining */
-    size_t seq;             /* insertion order, to make sorting stable */
+
+    /* /dev/fuse fds and FUSE backing files. */
+    bool has_fuse_conn, has_backing_id;
+    uint32_t fuse_conn;
+    uint32_t backing_id;
+    const char *fuse_mount; /* mount point(s) of the connection, comma-separated */
+
+    /* --mount rows only. */
+    enum holder_effect effect;
+    bool possible;      /* the kernel does not say for sure (e.g. a basename) */
+    const char *object; /* what holds it: "/dev/loop0", a binfmt entry, ... */
+    bool has_mnt_ns;
+    uint64_t mnt_ns;
+    size_t seq; /* insertion order, to make sorting stable */
 };
 
 struct record_list {
@@ -86,6 +117,9 @@ void record_list_sort(struct record_list *list);
 void record_list_free(struct record_list *list);
 
 const char *file_source_name(enum file_source source);
+/* The --mount holder kind of a source: process, io_uring, loop, ... */
+const char *holder_kind_name(enum file_source source);
+const char *holder_effect_name(enum holder_effect effect);
 const char *file_type_name(enum file_type type);
 enum file_type file_type_from_mode(mode_t mode);
 

@@ -13,6 +13,7 @@
 
 #include "file_identity.h"
 #include "maps_parse.h"
+#include "fuse_backing.h"
 #include "uring_files.h"
 
 static uint64_t parse_ns_link(const char *link)
@@ -54,6 +55,8 @@ static void scan_free_owned(struct scan *scan)
     process_set_free(&scan->processes);
     read_buf_free(&scan->link_buf);
     read_buf_free(&scan->file_buf);
+    free(scan->fuse_servers.items);
+    free(scan->fuse_unlisted);
     arena_free(&scan->arena);
 }
 
@@ -65,6 +68,20 @@ void scan_free(struct scan *scan)
         scan_free_owned(&scan->workers[i]);
     free(scan->workers);
     scan_free_owned(scan);
+}
+
+int fuse_server_list_add(struct fuse_server_list *list, const struct fuse_server_fd *server)
+{
+    if (list->len == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 8;
+        struct fuse_server_fd *items = realloc(list->items, cap * sizeof(*items));
+        if (!items)
+            return -ENOMEM;
+        list->items = items;
+        list->cap = cap;
+    }
+    list->items[list->len++] = *server;
+    return 0;
 }
 
 struct file_record *proc_scan_emit(struct proc_scan *ps, enum file_source source)
@@ -101,6 +118,13 @@ static void proc_scan_load_mounts(struct proc_scan *ps)
     }
     int err = 0;
     ps->mounts = mount_cache_get(&scan->mounts, ps->mnt_ns, proc_scan_path(ps, "mountinfo"), &err);
+}
+
+struct mount_ns *proc_scan_mounts(struct proc_scan *ps)
+{
+    if (!ps->mounts_loaded)
+        proc_scan_load_mounts(ps);
+    return ps->mounts;
 }
 
 bool proc_scan_same_mnt_ns(struct proc_scan *ps)
@@ -237,6 +261,7 @@ static void scan_fds(struct proc_scan *ps)
             break;
         }
         bool is_ring = strcmp(scan->link_buf.data, "anon_inode:[io_uring]") == 0;
+        bool is_fuse = strcmp(scan->link_buf.data, "/dev/fuse") == 0;
         struct file_record *rec = NULL;
         if (scan->opts.all && (rec = proc_scan_emit(ps, SOURCE_FD))) {
             rec->has_fd = true;
@@ -244,8 +269,11 @@ static void scan_fds(struct proc_scan *ps)
             fill_from_link(ps, rec, fd_dirfd, de->d_name, &scan->link_buf);
         }
         /* rec may move when later rows grow the list; pass its index. */
+        ssize_t row = rec ? (ssize_t)(rec - scan->records.items) : -1;
         if (is_ring)
-            uring_scan_ring_fd(ps, fd_dirfd, fd, rec ? (ssize_t)(rec - scan->records.items) : -1);
+            uring_scan_ring_fd(ps, fd_dirfd, fd, row);
+        else if (is_fuse)
+            fuse_scan_dev_fd(ps, fd_dirfd, fd, row);
     }
     closedir(dir);
 }
@@ -332,6 +360,8 @@ static void scan_maps(struct proc_scan *ps, const struct file_record *exe)
     struct uring_mapped_rings rings = {0};
     if (exe && exe->has_dev && exe->has_inode)
         mapped_set_insert(&seen, exe->dev_major, exe->dev_minor, exe->inode);
+    /* Without stat() the exe row has no identity: its path has to do. */
+    const char *exe_path = exe && !exe->has_inode ? exe->path : NULL;
 
     /* file_buf must not be reused until the walk ends: emit_mapping only
      * uses link_buf and the arena. */
@@ -345,6 +375,11 @@ static void scan_maps(struct proc_scan *ps, const struct file_record *exe)
             continue;
         }
         if (!scan->opts.all || m.inode == 0 || m.path_len == 0 || m.path[0] == '[')
+            continue;
+        if (scan->opts.only_dev &&
+            (m.dev_major != scan->opts.only_dev_major || m.dev_minor != scan->opts.only_dev_minor))
+            continue;
+        if (exe_path && m.path_len == strlen(exe_path) && !memcmp(m.path, exe_path, m.path_len))
             continue;
         if (mapped_set_insert(&seen, m.dev_major, m.dev_minor, m.inode))
             emit_mapping(ps, &m);
@@ -407,6 +442,11 @@ static int scan_merge(struct scan *scan, struct scan *worker)
     if (r < 0)
         return r;
     record_list_free(&worker->records);
+    for (size_t i = 0; i < worker->fuse_servers.len; i++) {
+        r = fuse_server_list_add(&scan->fuse_servers, &worker->fuse_servers.items[i]);
+        if (r < 0)
+            return r;
+    }
     for (size_t i = 0; i < worker->warnings.len; i++) {
         const struct warning *w = &worker->warnings.items[i];
         warning_add(&scan->warnings, w->kind, w->pid, w->path, "%s", w->reason);
@@ -463,6 +503,14 @@ static int scan_in_workers(struct scan *scan, size_t n)
     return r;
 }
 
+static int cmp_fuse_server(const void *a, const void *b)
+{
+    const struct fuse_server_fd *x = a, *y = b;
+    if (x->proc->pid != y->proc->pid)
+        return x->proc->pid < y->proc->pid ? -1 : 1;
+    return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
 int scan_run(struct scan *scan)
 {
     int r = process_set_collect(&scan->processes, scan->opts.proc_root, scan->opts.live,
@@ -478,6 +526,10 @@ int scan_run(struct scan *scan)
         for (size_t i = 0; i < scan->processes.len; i++)
             scan_process(scan, scan->processes.items[i]);
     }
+    if (scan->fuse_servers.len > 1)
+        qsort(scan->fuse_servers.items, scan->fuse_servers.len, sizeof(scan->fuse_servers.items[0]),
+              cmp_fuse_server);
+    fuse_emit_backing_files(scan);
     record_list_sort(&scan->records);
     warning_list_sort(&scan->warnings);
     return 0;

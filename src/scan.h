@@ -18,12 +18,17 @@
 
 struct scan_options {
     const char *proc_root; /* "/proc" unless --proc-root */
+    const char *sys_root;  /* "/sys", --sys-root, or NULL: a --proc-root snapshot has none */
     bool live;             /* proc_root is this kernel's /proc: stat() may be used */
     bool all;              /* -a: normal open files too */
     bool want_identity;    /* columns need type, dev, inode or mount id */
     bool want_mountpoint;
     const pid_t *pids;
     size_t npids;
+    /* --mount: mappings of other devices cannot hold the mount, so they are
+     * skipped before any stat(). */
+    bool only_dev;
+    unsigned only_dev_major, only_dev_minor;
 };
 
 struct kernel_release {
@@ -37,6 +42,20 @@ struct pseudo_fs_identity {
     bool known, has_mount_id;
     unsigned dev_major, dev_minor;
     int mount_id;
+};
+
+/* A /dev/fuse fd: the server side of a FUSE connection. */
+struct fuse_server_fd {
+    const struct process_info *proc;
+    int fd;
+    bool has_conn; /* fdinfo "fuse_connection:" (6.16+), or inferred */
+    bool inferred; /* from the mount's type, not from the kernel */
+    uint32_t conn;
+};
+
+struct fuse_server_list {
+    struct fuse_server_fd *items;
+    size_t len, cap;
 };
 
 /* A scan, and also each worker thread's share of one: workers are copies
@@ -53,6 +72,10 @@ struct scan {
     struct mount_cache mounts;
     struct read_buf link_buf, file_buf;
     struct pseudo_fs_identity sockfs, pipefs;
+    struct fuse_server_list fuse_servers;
+    /* Connections whose backing files this kernel does not list. */
+    uint32_t *fuse_unlisted;
+    size_t nfuse_unlisted;
     struct scan *workers;
     size_t nworkers;
 };
@@ -75,6 +98,7 @@ struct proc_scan {
 };
 
 int scan_init(struct scan *scan, const struct scan_options *opts);
+int fuse_server_list_add(struct fuse_server_list *list, const struct fuse_server_fd *server);
 /* Returns 0, or -errno when nothing could be scanned at all. */
 int scan_run(struct scan *scan);
 void scan_free(struct scan *scan);
@@ -85,6 +109,8 @@ struct file_record *proc_scan_emit(struct proc_scan *ps, enum file_source source
  * permission and vanished errors.  Returns err. */
 int proc_scan_report(struct proc_scan *ps, int err, const char *what);
 void proc_scan_set_mountpoint(struct proc_scan *ps, struct file_record *rec);
+/* The process's mount table, loaded on first use; NULL if unreadable. */
+struct mount_ns *proc_scan_mounts(struct proc_scan *ps);
 /* Whether the process sees the same mount namespace as we do (false when
  * unknown). */
 bool proc_scan_same_mnt_ns(struct proc_scan *ps);

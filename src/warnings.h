@@ -9,12 +9,13 @@
 #include <sys/types.h>
 
 enum warning_kind {
-    WARN_PERMISSION, /* a process we were not allowed to inspect */
-    WARN_VANISHED,   /* a process that exited while we read it */
-    WARN_RING_BUSY,  /* a ring whose table stayed unreadable after retries */
-    WARN_MALFORMED,  /* kernel text we could not parse */
-    WARN_IO,         /* any other read error */
-    WARN_NOT_FOUND,  /* a process asked for with -p that does not exist */
+    WARN_PERMISSION,  /* a process we were not allowed to inspect */
+    WARN_VANISHED,    /* a process that exited while we read it */
+    WARN_RING_BUSY,   /* a ring whose table stayed unreadable after retries */
+    WARN_MALFORMED,   /* kernel text we could not parse */
+    WARN_IO,          /* any other read error */
+    WARN_NOT_FOUND,   /* a process asked for with -p that does not exist */
+    WARN_FUSE_HIDDEN, /* FUSE backing files this kernel does not list */
 };
 
 struct warning {

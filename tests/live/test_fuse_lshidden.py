@@ -1,0 +1,132 @@
+"""lshidden against a real FUSE passthrough server (tests/helpers/fuse_pt_server):
+which process serves which mount, --fuse, and why the backing filesystem stays
+busy.  Needs root and /dev/fuse."""
+import ctypes
+import errno
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from lshidden_test import helper_path, is_root, run_lshidden
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def umount(path, flags=0):
+    """umount2(2): 0 or the errno."""
+    if _libc.umount2(os.fsencode(path), flags) == 0:
+        return 0
+    return ctypes.get_errno()
+
+
+def lshidden_json(*args):
+    result = run_lshidden("-J", *args)
+    return result, json.loads(result.stdout)
+
+
+@unittest.skipUnless(is_root() and os.path.exists("/dev/fuse"), "needs root and /dev/fuse")
+class FuseServerTest(unittest.TestCase):
+    def setUp(self):
+        self.top = tempfile.mkdtemp(prefix="lshidden-fuse-")
+        self.addCleanup(os.rmdir, self.top)
+        self.back = os.path.join(self.top, "back")
+        self.mnt = os.path.join(self.top, "mnt")
+        os.mkdir(self.back)
+        self.addCleanup(os.rmdir, self.back)
+        os.mkdir(self.mnt)
+        self.addCleanup(os.rmdir, self.mnt)
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", self.back], check=True)
+        self.addCleanup(self.unmount_back)
+        with open(os.path.join(self.back, "data"), "w") as f:
+            f.write("backing bytes\n")
+
+    def unmount_back(self):
+        if umount(self.back) != 0:
+            umount(self.back, 2)  # MNT_DETACH, the last resort
+
+    def start_server(self, *options):
+        server = subprocess.Popen(
+            [helper_path("fuse_pt_server"), "--watch-stdin", *options, self.mnt, self.back],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(self.stop_server, server)
+        manifest = json.loads(server.stdout.readline() or b"null")
+        self.assertIsNotNone(manifest, server.stderr.read() if server.poll() is not None else "")
+        return server, manifest
+
+    def stop_server(self, server):
+        if server.poll() is None:
+            server.stdin.close()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        for stream in (server.stdout, server.stderr):
+            stream.close()
+        umount(self.mnt, 2)
+
+    def test_dev_fuse_rows_name_connection_and_mount(self):
+        server, m = self.start_server("--clone")
+        result, doc = lshidden_json("-a", "-p", str(server.pid))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = {f["fd"]: f for f in doc["files"] if f["source"] == "fd"}
+        for fd in (m["dev_fd"], m["clone_fd"]):
+            self.assertEqual(rows[fd]["path"], "/dev/fuse")
+            self.assertEqual(rows[fd]["fuse_connection"], m["connection"])
+            self.assertEqual(rows[fd]["fuse_mount"], self.mnt)
+        others = [f for f in doc["files"] if f["fd"] not in (m["dev_fd"], m["clone_fd"])]
+        self.assertTrue(all(f["fuse_connection"] is None for f in others))
+
+    def test_fuse_lists_the_connection(self):
+        server, m = self.start_server()
+        result, doc = lshidden_json("--fuse")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        (conn,) = [c for c in doc["connections"] if c["connection"] == m["connection"]]
+        self.assertEqual(conn["mountpoints"], [self.mnt])
+        self.assertTrue(conn["fstype"].startswith("fuse"))
+        self.assertEqual(conn["server_pids"], [server.pid])
+        self.assertEqual(conn["waiting"], 0)
+        # No released kernel lists backing files: unknown, never 0.
+        self.assertIsNone(conn["backing_files"])
+        table = run_lshidden("--fuse", "-r", "-n").stdout.decode().splitlines()
+        self.assertIn(f"{m['connection']} {self.mnt} {conn['fstype']} {server.pid} 0 ", [
+            line + " " if line.count(" ") == 4 else line for line in table])
+
+    def test_unlisted_backing_files_are_said_plainly(self):
+        server, m = self.start_server("--preregister")
+        result, doc = lshidden_json("-p", str(server.pid))
+        warnings = [w for w in doc["warnings"] if w["pid"] == server.pid]
+        self.assertEqual(len(warnings), 1, doc["warnings"])
+        self.assertIn(f"connection {m['connection']} cannot be shown", warnings[0]["reason"])
+        self.assertIn(b"cannot be shown", run_lshidden("-p", str(server.pid)).stderr)
+
+    def test_busy_backing_mount_is_explained(self):
+        server, m = self.start_server("--preregister")
+        with open(os.path.join(self.mnt, "data")) as f:
+            self.assertEqual(f.read(), "backing bytes\n")
+        # The kernel holds the backing file for the connection: no fd anywhere.
+        self.assertEqual(umount(self.back), errno.EBUSY)
+        lsof = subprocess.run(["lsof", "-t", "+f", "--", self.back], capture_output=True)
+        self.assertNotIn(str(server.pid).encode(), lsof.stdout.split())
+        result, doc = lshidden_json("--mount", self.back)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = [f for f in doc["files"] if f["holder"] == "fuse" and f["pid"] == server.pid]
+        self.assertEqual(len(rows), 1, doc["files"])
+        self.assertEqual((rows[0]["possible"], rows[0]["effect"], rows[0]["object"],
+                          rows[0]["fuse_connection"], rows[0]["fuse_mount"]),
+                         (True, "blocks-umount", f"FUSE connection {m['connection']}",
+                          m["connection"], self.mnt))
+        journal = run_lshidden("--mount", self.back, "--journal").stdout.decode()
+        self.assertIn(f"pid {server.pid}", journal)
+
+    def test_server_gone(self):
+        server, m = self.start_server()
+        self.stop_server(server)
+        result, doc = lshidden_json("--fuse")
+        self.assertFalse([c for c in doc["connections"] if c["server_pids"] == [server.pid]])
+
+
+if __name__ == "__main__":
+    unittest.main()
