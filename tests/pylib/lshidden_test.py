@@ -51,8 +51,48 @@ def contract_json_keys():
     return keys
 
 
+def contract_section_keys(heading):
+    """The keys of the first "| key |" table under the doc/CONTRACT.md
+    section whose "## " heading starts with heading (e.g. "--mount")."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "doc",
+                        "CONTRACT.md")
+    keys, in_section, in_table = [], False, False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("## "):
+                if keys:
+                    break
+                in_section = line[3:].startswith(heading)
+            elif not in_section:
+                continue
+            elif line.startswith("| key |"):
+                in_table = True
+            elif in_table and line.startswith("|"):
+                cell = line.split("|")[1].strip()
+                if cell.strip("-"):
+                    keys.append(cell)
+            elif in_table:
+                break
+    if not keys:
+        raise RuntimeError(f"no key table in section {heading!r} of {path}")
+    return keys
+
+
 def is_root():
     return os.geteuid() == 0
+
+
+def kernel_version():
+    """(major, minor) of the running kernel."""
+    match = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return (int(match.group(1)), int(match.group(2)))
+
+
+def run_command(args, timeout=DEFAULT_TIMEOUT, **kwargs):
+    """Runs a command with stdin from /dev/null, capturing text output;
+    never raises on a non-zero exit status."""
+    return subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          errors="replace", timeout=timeout, **kwargs)
 
 
 def run_lshidden(*args, prefix=(), binary=None, timeout=DEFAULT_TIMEOUT):

@@ -1,0 +1,269 @@
+/* mount_holder: keeps one reference to a file or directory on a mount, of a
+ * kind chosen on the command line, prints a JSON manifest of it, and holds
+ * it until stdin reaches EOF or SIGTERM.  Used by tests/live/
+ * test_mount_holders.py to build holders that Python cannot make easily.
+ *
+ *   mount_holder MODE PATH [SCRATCH_DIR]
+ *
+ * MODE:
+ *   fd            open PATH (created if missing) and keep the fd
+ *   cwd           chdir to PATH (a directory)
+ *   mmap-deleted  create PATH, map it shared, close the fd, unlink PATH
+ *   uring-fixed   create PATH, register it in slot 0 of a 4-slot sparse
+ *                 fixed-file table of a new io_uring ring, close its fd; the
+ *                 ring keeps its own fd
+ *   uring-ring    as uring-fixed, then close the ring fd too (without
+ *                 registering it): only the ring's mmaps keep the ring, and
+ *                 so the file, alive
+ * SCRATCH_DIR is ignored (HelperProcess passes one).
+ *
+ * The manifest is one line of JSON on stdout:
+ *   {"pid":P,"mode":"fd","path_hex":H,"type":"REG|DIR","dev":"MAJ:MIN",
+ *    "inode":N,"mount_id":N,"fd":N|null,"ring_fd":N|null,"ring_inode":N|null,
+ *    "slot":N|null,"map_start":"HEX"|null}
+ * path_hex is the hex of realpath(PATH) (taken before any unlink); dev,
+ * inode and mount_id describe the held file, from fstat() and the fdinfo
+ * "mnt_id:" line of an fd on it.  ring_inode is the ring's anon inode. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <liburing.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+struct held {
+    const char *mode;
+    char path[PATH_MAX];
+    const char *type;
+    dev_t dev;
+    ino_t inode;
+    int mount_id;
+    int fd;      /* -1: none */
+    int ring_fd; /* -1: none */
+    ino_t ring_inode;
+    bool has_ring;
+    void *map;
+    size_t map_len;
+};
+
+static struct io_uring ring;
+static volatile sig_atomic_t got_signal;
+
+static void die(const char *what, int err)
+{
+    fprintf(stderr, "mount_holder: %s: %s\n", what, strerror(err));
+    exit(1);
+}
+
+static void check_sys(int ret, const char *what)
+{
+    if (ret < 0)
+        die(what, errno);
+}
+
+static void check_uring(int ret, const char *what)
+{
+    if (ret < 0)
+        die(what, -ret);
+}
+
+static void usage_error(const char *msg)
+{
+    fprintf(stderr,
+            "mount_holder: %s\n"
+            "usage: mount_holder fd|cwd|mmap-deleted|uring-fixed|uring-ring PATH "
+            "[SCRATCH_DIR]\n",
+            msg);
+    exit(2);
+}
+
+/* The kernel's mount id for fd, from the "mnt_id:" line of its fdinfo. */
+static int fd_mount_id(int fd)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+    FILE *fp = fopen(path, "re");
+    if (!fp)
+        die(path, errno);
+    char line[256];
+    int id = -1;
+    while (fgets(line, sizeof(line), fp))
+        if (sscanf(line, "mnt_id: %d", &id) == 1)
+            break;
+    fclose(fp);
+    if (id < 0)
+        die("no mnt_id in fdinfo", EIO);
+    return id;
+}
+
+static void record_identity(struct held *h, int fd)
+{
+    struct stat st;
+    check_sys(fstat(fd, &st), "fstat");
+    h->dev = st.st_dev;
+    h->inode = st.st_ino;
+    h->type = S_ISDIR(st.st_mode) ? "DIR" : S_ISREG(st.st_mode) ? "REG" : "other";
+    h->mount_id = fd_mount_id(fd);
+}
+
+/* Creates (or opens) PATH read-write with one page of data; stores its
+ * resolved name in h->path. */
+static int open_file(struct held *h, const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    check_sys(fd, path);
+    long page = sysconf(_SC_PAGESIZE);
+    check_sys(ftruncate(fd, page), "ftruncate");
+    check_sys((int)pwrite(fd, "held\n", 5, 0), "pwrite");
+    if (!realpath(path, h->path))
+        die("realpath", errno);
+    record_identity(h, fd);
+    return fd;
+}
+
+static void hold_fd(struct held *h, const char *path)
+{
+    h->fd = open_file(h, path);
+}
+
+static void hold_cwd(struct held *h, const char *path)
+{
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    check_sys(fd, path);
+    if (!realpath(path, h->path))
+        die("realpath", errno);
+    record_identity(h, fd);
+    check_sys(fchdir(fd), "fchdir");
+    check_sys(close(fd), "close");
+}
+
+static void hold_mmap_deleted(struct held *h, const char *path)
+{
+    int fd = open_file(h, path);
+    h->map_len = (size_t)sysconf(_SC_PAGESIZE);
+    h->map = mmap(NULL, h->map_len, PROT_READ, MAP_SHARED, fd, 0);
+    if (h->map == MAP_FAILED)
+        die("mmap", errno);
+    check_sys(close(fd), "close");
+    check_sys(unlink(h->path), "unlink");
+}
+
+static void hold_uring_fixed(struct held *h, const char *path)
+{
+    check_uring(io_uring_queue_init(8, &ring, 0), "io_uring_queue_init");
+    h->has_ring = true;
+    h->ring_fd = ring.ring_fd;
+    struct stat st;
+    check_sys(fstat(ring.ring_fd, &st), "fstat ring");
+    h->ring_inode = st.st_ino;
+    check_uring(io_uring_register_files_sparse(&ring, 4), "io_uring_register_files_sparse");
+    int fd = open_file(h, path);
+    int ret = io_uring_register_files_update(&ring, 0, &fd, 1);
+    if (ret != 1)
+        die("IORING_REGISTER_FILES_UPDATE", ret < 0 ? -ret : EIO);
+    check_sys(close(fd), "close");
+}
+
+static void hold_uring_ring(struct held *h, const char *path)
+{
+    hold_uring_fixed(h, path);
+    check_sys(close(ring.ring_fd), "close ring fd");
+    ring.ring_fd = -1; /* io_uring_queue_exit must not close it again */
+    h->ring_fd = -1;
+}
+
+static void print_hex(const char *bytes)
+{
+    putchar('"');
+    for (const char *p = bytes; *p; p++)
+        printf("%02x", (unsigned char)*p);
+    putchar('"');
+}
+
+static void print_int_or_null(const char *key, bool known, long long value)
+{
+    if (known)
+        printf(",\"%s\":%lld", key, value);
+    else
+        printf(",\"%s\":null", key);
+}
+
+static void print_manifest(const struct held *h)
+{
+    printf("{\"pid\":%d,\"mode\":\"%s\",\"path_hex\":", (int)getpid(), h->mode);
+    print_hex(h->path);
+    printf(",\"type\":\"%s\",\"dev\":\"%u:%u\",\"inode\":%llu,\"mount_id\":%d", h->type,
+           major(h->dev), minor(h->dev), (unsigned long long)h->inode, h->mount_id);
+    print_int_or_null("fd", h->fd >= 0, h->fd);
+    print_int_or_null("ring_fd", h->ring_fd >= 0, h->ring_fd);
+    print_int_or_null("ring_inode", h->has_ring, (long long)h->ring_inode);
+    print_int_or_null("slot", h->has_ring, 0);
+    if (h->map)
+        printf(",\"map_start\":\"%lx\"}\n", (unsigned long)h->map);
+    else
+        printf(",\"map_start\":null}\n");
+    if (fflush(stdout) != 0 || ferror(stdout))
+        die("writing the manifest", errno ? errno : EIO);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    got_signal = 1;
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read() sees EINTR */
+    sigemptyset(&sa.sa_mask);
+    check_sys(sigaction(SIGTERM, &sa, NULL), "sigaction");
+    check_sys(sigaction(SIGINT, &sa, NULL), "sigaction");
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void wait_for_eof_or_signal(void)
+{
+    char buf[256];
+    while (!got_signal) {
+        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        if (n == 0 || (n < 0 && errno != EINTR))
+            return;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3 || argc > 4)
+        usage_error("expected MODE PATH [SCRATCH_DIR]");
+    struct held h = {.mode = argv[1], .fd = -1, .ring_fd = -1};
+    const char *path = argv[2];
+    install_signal_handlers();
+    if (!strcmp(h.mode, "fd"))
+        hold_fd(&h, path);
+    else if (!strcmp(h.mode, "cwd"))
+        hold_cwd(&h, path);
+    else if (!strcmp(h.mode, "mmap-deleted"))
+        hold_mmap_deleted(&h, path);
+    else if (!strcmp(h.mode, "uring-fixed"))
+        hold_uring_fixed(&h, path);
+    else if (!strcmp(h.mode, "uring-ring"))
+        hold_uring_ring(&h, path);
+    else
+        usage_error("unknown MODE");
+    print_manifest(&h);
+    wait_for_eof_or_signal();
+    if (h.map)
+        munmap(h.map, h.map_len);
+    if (h.has_ring)
+        io_uring_queue_exit(&ring);
+    if (h.fd >= 0)
+        close(h.fd);
+    return 0;
+}
