@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "text_escape.h"
 
@@ -57,9 +58,11 @@ static bool record_holds(struct file_record *rec, const struct mount_target *t)
 void mount_filter_records(struct record_list *records, const struct mount_target *t)
 {
     size_t kept = 0;
+    pid_t self = getpid();
     for (size_t i = 0; i < records->len; i++) {
         struct file_record *rec = &records->items[i];
-        if (!record_holds(rec, t))
+        /* lshidden's own cwd and libraries go away when it exits. */
+        if ((rec->proc && rec->proc->pid == self) || !record_holds(rec, t))
             continue;
         if (rec->effect == EFFECT_NONE)
             rec->effect = EFFECT_BLOCKS_UMOUNT;

@@ -10,6 +10,7 @@ that lsof and fuser cannot see, it also shows that they do not.
 Needs root.  Environment: LSHIDDEN, LSHIDDEN_HELPERS (mount_holder), see
 tests/pylib/lshidden_test.py.
 """
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import tempfile
 import time
 import unittest
 
-from lshidden_test import (AnyOf, HelperProcess, contract_json_keys, contract_section_keys,
+from lshidden_test import (lshidden_path, AnyOf, HelperProcess, contract_json_keys, contract_section_keys,
                            describe, is_root, kernel_version, mount_points, run_command,
                            run_json, run_lshidden)
 
@@ -553,6 +554,16 @@ class MountHoldersTest(unittest.TestCase):
         # And it really is idle.
         result = run_command(["umount", mnt])
         self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_lshidden_is_not_its_own_holder(self):
+        # Run from inside the mount: lshidden's cwd goes away with it, so
+        # it must not name itself.
+        mnt = self.mount_tmpfs()
+        result = subprocess.run([lshidden_path(), "-J", "--mount", "."], cwd=mnt,
+                                capture_output=True, timeout=120)
+        doc = json.loads(result.stdout)
+        self.assertFalse([r for r in doc["files"] if r["command"] == "lshidden"], doc["files"])
+        self.assertFalse([r for r in doc["files"] if not foreign_guess(r, set())], doc["files"])
 
     def test_nonexistent_path(self):
         missing = os.path.join(self.make_dir(), "no such path")
