@@ -38,6 +38,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#define HELPER_NAME "mount_holder"
+#include "helper_common.h"
+
 struct held {
     const char *mode;
     char path[PATH_MAX];
@@ -54,25 +57,6 @@ struct held {
 };
 
 static struct io_uring ring;
-static volatile sig_atomic_t got_signal;
-
-static void die(const char *what, int err)
-{
-    fprintf(stderr, "mount_holder: %s: %s\n", what, strerror(err));
-    exit(1);
-}
-
-static void check_sys(int ret, const char *what)
-{
-    if (ret < 0)
-        die(what, errno);
-}
-
-static void check_uring(int ret, const char *what)
-{
-    if (ret < 0)
-        die(what, -ret);
-}
 
 static void usage_error(const char *msg)
 {
@@ -211,31 +195,6 @@ static void print_manifest(const struct held *h)
         printf(",\"map_start\":null}\n");
     if (fflush(stdout) != 0 || ferror(stdout))
         die("writing the manifest", errno ? errno : EIO);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    got_signal = 1;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read() sees EINTR */
-    sigemptyset(&sa.sa_mask);
-    check_sys(sigaction(SIGTERM, &sa, NULL), "sigaction");
-    check_sys(sigaction(SIGINT, &sa, NULL), "sigaction");
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static void wait_for_eof_or_signal(void)
-{
-    char buf[256];
-    while (!got_signal) {
-        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-        if (n == 0 || (n < 0 && errno != EINTR))
-            return;
-    }
 }
 
 int main(int argc, char **argv)

@@ -62,6 +62,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#define HELPER_NAME "uring_holder"
+#include "helper_common.h"
+
 #define MAX_RINGS     8
 #define CONTEND_FILES 8
 
@@ -98,28 +101,8 @@ struct options {
 static struct uring_ring rings[MAX_RINGS];
 static size_t nrings;
 static char work_dir[PATH_MAX];
-static volatile sig_atomic_t got_signal;
 
 /* ---- errors ---------------------------------------------------------- */
-
-static void die(const char *what, int err)
-{
-    fprintf(stderr, "uring_holder: %s: %s\n", what, strerror(err));
-    exit(1);
-}
-
-static void check_sys(int ret, const char *what)
-{
-    if (ret < 0)
-        die(what, errno);
-}
-
-/* liburing returns -errno instead of setting errno. */
-static void check_uring(int ret, const char *what)
-{
-    if (ret < 0)
-        die(what, -ret);
-}
 
 static void usage(FILE *out)
 {
@@ -758,31 +741,6 @@ static void print_manifest(void)
 }
 
 /* ---- waiting and cleanup --------------------------------------------- */
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    got_signal = 1;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read() sees EINTR */
-    sigemptyset(&sa.sa_mask);
-    check_sys(sigaction(SIGTERM, &sa, NULL), "sigaction");
-    check_sys(sigaction(SIGINT, &sa, NULL), "sigaction");
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static void wait_for_eof_or_signal(void)
-{
-    char buf[256];
-    while (!got_signal) {
-        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-        if (n == 0 || (n < 0 && errno != EINTR))
-            return;
-    }
-}
 
 static void teardown(void)
 {
