@@ -41,7 +41,7 @@ import tempfile
 import time
 import unittest
 
-from lshidden_test import AnyOf, helper_path, lshidden_path
+from lshidden_test import AnyOf, HexOf, IsStr, helper_path, lshidden_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_INIT = os.path.join(HERE, "guest_init.sh")
@@ -538,23 +538,8 @@ class NoneOrHex:
         return "NoneOrHex()"
 
 
-class IsStr:
-    def __eq__(self, other):
-        return isinstance(other, str) and other != ""
-
-    def __repr__(self):
-        return "IsStr()"
 
 
-class HexOf:
-    def __init__(self, raw):
-        self.raw = raw
-
-    def __eq__(self, other):
-        return isinstance(other, str) and other.lower() == self.raw.hex()
-
-    def __repr__(self):
-        return f"HexOf({self.raw!r})"
 
 
 # d_iname holds names up to 31 bytes on these kernels (DNAME_INLINE_LEN 32).

@@ -12,8 +12,8 @@ import tempfile
 import time
 import unittest
 
-from lshidden_test import (AnyOf, HelperProcess, contract_json_keys, describe, is_root,
-                           lshidden_path, mount_points, path_bytes, run_json, run_lshidden,
+from lshidden_test import (AnyOf, HelperProcess, HexOf, IsStr, contract_json_keys, describe,
+                           is_root, lshidden_path, mount_points, path_bytes, run_json, run_lshidden,
                            unescape_hex)
 
 # Every file record has exactly the keys the contract lists.
@@ -23,27 +23,8 @@ UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 PSEUDO_PATH = re.compile(r"^(socket|pipe):\[([0-9]+)\]$")
 
 
-class IsStr:
-    """Any non-empty string (values the contract does not spell out)."""
-
-    def __eq__(self, other):
-        return isinstance(other, str) and other != ""
-
-    def __repr__(self):
-        return "IsStr()"
 
 
-class HexOf:
-    """A hex string (either case) of the given bytes."""
-
-    def __init__(self, raw):
-        self.raw = raw
-
-    def __eq__(self, other):
-        return isinstance(other, str) and other.lower() == self.raw.hex()
-
-    def __repr__(self):
-        return f"HexOf({self.raw!r})"
 
 
 # ---- expected rows, from the helper's manifest ----------------------------

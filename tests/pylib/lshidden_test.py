@@ -174,6 +174,29 @@ class AnyOf:
         return "AnyOf" + repr(self.values)
 
 
+class IsStr:
+    """Any non-empty string (values the contract does not spell out)."""
+
+    def __eq__(self, other):
+        return isinstance(other, str) and other != ""
+
+    def __repr__(self):
+        return "IsStr()"
+
+
+class HexOf:
+    """A hex string (either case) of the given bytes."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def __eq__(self, other):
+        return isinstance(other, str) and other.lower() == self.raw.hex()
+
+    def __repr__(self):
+        return f"HexOf({self.raw!r})"
+
+
 class HelperProcess:
     """Runs a helper that prints a one-line JSON manifest on stdout and then
     holds its objects until stdin reaches EOF.  Use as a context manager, or
