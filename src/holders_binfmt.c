@@ -17,21 +17,9 @@ static void add_binfmt(struct holder_scan *hs, const char *name, const struct bi
     char *path = arena_strndup(hs->arena, e->interpreter.p, e->interpreter.len);
     if (!path)
         return;
-    struct file_identity id;
-    enum stat_match m = holder_stat_path(hs, path, false, &id);
-    if (m != STAT_ON_TARGET && !mount_target_covers_path(hs->target, path))
-        return;
     char object[512];
     snprintf(object, sizeof(object), "binfmt_misc:%s", name);
-    struct file_record *rec = holder_add(hs, SOURCE_BINFMT, object, path);
-    if (!rec)
-        return;
-    if (m == STAT_ON_TARGET) {
-        record_set_identity(rec, &id);
-        holder_set_on_target(hs, rec);
-    } else {
-        rec->possible = true;
-    }
+    holder_add_by_path(hs, SOURCE_BINFMT, object, path, TRI_UNKNOWN, true);
 }
 
 /* binfmt_misc entries with the F flag, whose interpreter the kernel

@@ -181,3 +181,27 @@ int holder_list_dir(const char *path, bool (*keep)(const char *name), struct nam
         qsort(out->names, out->len, sizeof(*out->names), compare_names);
     return 0;
 }
+
+struct file_record *holder_add_by_path(struct holder_scan *hs, enum file_source source,
+                                       const char *object, const char *path, enum tristate deleted,
+                                       bool stale_path)
+{
+    struct file_identity id;
+    enum stat_match m = holder_stat_path(hs, path, deleted == TRI_TRUE, &id);
+    bool covered = mount_target_covers_path(hs->target, path);
+    if (m != STAT_ON_TARGET && !covered)
+        return NULL;
+    if (m == STAT_ELSEWHERE && !stale_path)
+        return NULL;
+    struct file_record *rec = holder_add(hs, source, object, path);
+    if (!rec)
+        return NULL;
+    rec->deleted = deleted;
+    if (m == STAT_ON_TARGET) {
+        record_set_identity(rec, &id);
+        holder_set_on_target(hs, rec);
+    } else {
+        rec->possible = true;
+    }
+    return rec;
+}

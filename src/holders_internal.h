@@ -35,6 +35,14 @@ bool holder_is_target_dev(const struct holder_scan *hs, unsigned major, unsigned
 struct file_record *holder_add(struct holder_scan *hs, enum file_source source, const char *object,
                                const char *path);
 void holder_set_on_target(struct holder_scan *hs, struct file_record *rec);
+/* A holder the kernel names only by a path (swap file, export,
+ * interpreter): certain when a stat() puts it on the target, possible when
+ * the path merely lies on the mount.  stale_path: the string may name
+ * another file by now, so a stat() elsewhere does not rule it out.
+ * Returns the row, or NULL when it does not hold the target. */
+struct file_record *holder_add_by_path(struct holder_scan *hs, enum file_source source,
+                                       const char *object, const char *path, enum tristate deleted,
+                                       bool stale_path);
 char *holder_decode_span(struct holder_scan *hs, struct text_span span, bool escaped,
                          bool *deleted);
 char *holder_unescape_span(struct holder_scan *hs, struct text_span span);

@@ -17,26 +17,13 @@ static void add_export(struct holder_scan *hs, const struct nfs_export *e, const
         holder_report_malformed(hs, file, line);
         return;
     }
-    struct file_identity id;
-    enum stat_match m = holder_stat_path(hs, path, deleted, &id);
-    if (m == STAT_ELSEWHERE || (m == STAT_UNKNOWN && !mount_target_covers_path(hs->target, path)))
-        return;
     size_t object_len = strlen(client) + sizeof("export to ");
     char *object = malloc(object_len);
     if (!object)
         return;
     snprintf(object, object_len, "export to %s", client);
-    struct file_record *rec = holder_add(hs, SOURCE_NFS_EXPORT, object, path);
+    holder_add_by_path(hs, SOURCE_NFS_EXPORT, object, path, deleted ? TRI_TRUE : TRI_FALSE, false);
     free(object);
-    if (!rec)
-        return;
-    rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
-    if (m == STAT_ON_TARGET) {
-        record_set_identity(rec, &id);
-        holder_set_on_target(hs, rec);
-    } else {
-        rec->possible = true;
-    }
 }
 
 /* Returns false when the server has no export table: nfsd is not loaded

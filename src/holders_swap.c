@@ -13,20 +13,7 @@ static void add_swap(struct holder_scan *hs, const struct swap_entry *e, const c
         holder_report_malformed(hs, file, line);
         return;
     }
-    struct file_identity id;
-    enum stat_match m = holder_stat_path(hs, path, deleted, &id);
-    if (m == STAT_ELSEWHERE || (m == STAT_UNKNOWN && !mount_target_covers_path(hs->target, path)))
-        return;
-    struct file_record *rec = holder_add(hs, SOURCE_SWAP, "swap", path);
-    if (!rec)
-        return;
-    rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
-    if (m == STAT_ON_TARGET) {
-        record_set_identity(rec, &id);
-        holder_set_on_target(hs, rec);
-    } else {
-        rec->possible = true;
-    }
+    holder_add_by_path(hs, SOURCE_SWAP, "swap", path, deleted ? TRI_TRUE : TRI_FALSE, false);
 }
 
 /* Swap files (not partitions) of proc_root/swaps: certain when statx
