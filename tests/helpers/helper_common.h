@@ -34,6 +34,24 @@ static HELPER_MAYBE_UNUSED void check_uring(int ret, const char *what)
         die(what, -ret);
 }
 
+/* The kernel's mount id for fd, from the "mnt_id:" line of its fdinfo;
+ * -1 when there is none. */
+static HELPER_MAYBE_UNUSED int fd_mount_id(int fd)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+    FILE *fp = fopen(path, "re");
+    if (!fp)
+        die(path, errno);
+    char line[256];
+    int id = -1;
+    while (fgets(line, sizeof(line), fp))
+        if (sscanf(line, "mnt_id: %d", &id) == 1)
+            break;
+    fclose(fp);
+    return id;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;

@@ -68,25 +68,6 @@ static void usage_error(const char *msg)
     exit(2);
 }
 
-/* The kernel's mount id for fd, from the "mnt_id:" line of its fdinfo. */
-static int fd_mount_id(int fd)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-    FILE *fp = fopen(path, "re");
-    if (!fp)
-        die(path, errno);
-    char line[256];
-    int id = -1;
-    while (fgets(line, sizeof(line), fp))
-        if (sscanf(line, "mnt_id: %d", &id) == 1)
-            break;
-    fclose(fp);
-    if (id < 0)
-        die("no mnt_id in fdinfo", EIO);
-    return id;
-}
-
 static void record_identity(struct held *h, int fd)
 {
     struct stat st;
@@ -95,6 +76,8 @@ static void record_identity(struct held *h, int fd)
     h->inode = st.st_ino;
     h->type = S_ISDIR(st.st_mode) ? "DIR" : S_ISREG(st.st_mode) ? "REG" : "other";
     h->mount_id = fd_mount_id(fd);
+    if (h->mount_id < 0)
+        die("no mnt_id in fdinfo", EIO);
 }
 
 /* Creates (or opens) PATH read-write with one page of data; stores its

@@ -226,23 +226,6 @@ static const char *type_of_mode(mode_t mode)
     return "anon";
 }
 
-/* The kernel's own mount id for fd, from the "mnt_id:" line of its fdinfo. */
-static int fd_mount_id(int fd)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-    FILE *fp = fopen(path, "re");
-    if (!fp)
-        die(path, errno);
-    char line[256];
-    int id = -1;
-    while (fgets(line, sizeof(line), fp))
-        if (sscanf(line, "mnt_id: %d", &id) == 1)
-            break;
-    fclose(fp);
-    return id;
-}
-
 /* Records dev/inode/type of fd; pseudo files get no mount id: lshidden
  * never stats them. */
 static void record_identity(struct fixed_file *f, int fd, bool pseudo)

@@ -30,36 +30,16 @@ def helper_path(name):
     return os.path.join(env_path("LSHIDDEN_HELPERS"), name)
 
 
-def contract_json_keys():
-    """The file-record keys listed in doc/CONTRACT.md's JSON table, in order,
-    so that tests follow the contract rather than a copy of it."""
+def contract_section_keys(heading=None):
+    """The keys of the first "| key |" table of doc/CONTRACT.md, or, with
+    heading, of the first one under the "## " section whose heading starts
+    with it (e.g. "--mount"), so tests follow the contract, not a copy."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "doc",
                         "CONTRACT.md")
-    keys, in_table = [], False
+    keys, in_section, in_table = [], heading is None, False
     with open(path, encoding="utf-8") as f:
         for line in f:
-            if line.startswith("| key |"):
-                in_table = True
-            elif in_table and line.startswith("|"):
-                cell = line.split("|")[1].strip()
-                if cell.strip("-"):
-                    keys.append(cell)
-            elif in_table:
-                break
-    if not keys:
-        raise RuntimeError(f"no JSON key table found in {path}")
-    return keys
-
-
-def contract_section_keys(heading):
-    """The keys of the first "| key |" table under the doc/CONTRACT.md
-    section whose "## " heading starts with heading (e.g. "--mount")."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "doc",
-                        "CONTRACT.md")
-    keys, in_section, in_table = [], False, False
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("## "):
+            if heading is not None and line.startswith("## "):
                 if keys:
                     break
                 in_section = line[3:].startswith(heading)
@@ -74,8 +54,13 @@ def contract_section_keys(heading):
             elif in_table:
                 break
     if not keys:
-        raise RuntimeError(f"no key table in section {heading!r} of {path}")
+        raise RuntimeError(f"no key table ({heading or 'the first'}) in {path}")
     return keys
+
+
+def contract_json_keys():
+    """The file-record keys: the contract's first key table, in order."""
+    return contract_section_keys()
 
 
 def is_root():
