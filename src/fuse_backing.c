@@ -73,13 +73,12 @@ static bool infer_conn(const struct mount_ns *ns, const char *command, uint32_t 
     return true;
 }
 
-void fuse_scan_dev_fd(struct proc_scan *ps, int fd_dirfd, int fd, ssize_t fd_row_index)
+void fuse_scan_dev_fd(struct proc_scan *ps, int fd, ssize_t fd_row_index)
 {
     struct scan *scan = ps->scan;
     struct fuse_server_fd server = {.proc = ps->proc, .fd = fd};
     char entry[32];
     uint64_t conn;
-    (void)fd_dirfd;
     snprintf(entry, sizeof(entry), "fdinfo/%d", fd);
     int r = read_file_at(ps->dirfd, entry, &scan->file_buf);
     if (r < 0) {

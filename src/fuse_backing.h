@@ -14,7 +14,7 @@
 /* Called for every fd that is /dev/fuse: records the server fd in
  * scan->fuse_servers and, with -a, fills the fd row (fd_row_index, or -1)
  * with the connection and its mount points. */
-void fuse_scan_dev_fd(struct proc_scan *ps, int fd_dirfd, int fd, ssize_t fd_row_index);
+void fuse_scan_dev_fd(struct proc_scan *ps, int fd, ssize_t fd_row_index);
 
 /* The connections of sys_root/fs/fuse/connections, after the scan.  When
  * the kernel lists backing files there (connections/N/backing_files, the

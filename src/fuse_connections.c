@@ -64,7 +64,7 @@ static void collect_from_mounts(struct connection_list *list, const struct mount
     }
 }
 
-static void collect_from_sysfs(struct connection_list *list, struct scan *scan, const char *dir)
+static void collect_from_sysfs(struct connection_list *list, const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -86,7 +86,6 @@ static void collect_from_sysfs(struct connection_list *list, struct scan *scan, 
             c->has_backing = true;
     }
     closedir(d);
-    (void)scan;
 }
 
 static int cmp_conn(const void *a, const void *b)
@@ -240,7 +239,7 @@ int fuse_list_connections(struct scan *scan, bool json, bool noheadings, bool ra
     char *dir = fuse_connections_dir(scan, true);
     collect_from_mounts(&list, ns);
     if (dir)
-        collect_from_sysfs(&list, scan, dir);
+        collect_from_sysfs(&list, dir);
     free(dir);
     finish_connections(&list, scan, ns);
     *count = list.len;

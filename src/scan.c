@@ -273,7 +273,7 @@ static void scan_fds(struct proc_scan *ps)
         if (is_ring)
             uring_scan_ring_fd(ps, fd_dirfd, fd, row);
         else if (is_fuse)
-            fuse_scan_dev_fd(ps, fd_dirfd, fd, row);
+            fuse_scan_dev_fd(ps, fd, row);
     }
     closedir(dir);
 }
