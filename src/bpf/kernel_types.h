@@ -1,0 +1,219 @@
+/* The kernel types the deep-scan programs read, declared by hand.
+ *
+ * Only the members that deep.bpf.c touches are listed.  Every struct is
+ * marked preserve_access_index, so clang records each member access as a
+ * CO-RE relocation and libbpf moves it to the running kernel's offset
+ * (from /sys/kernel/btf/vmlinux, and module BTF for FUSE when it is a
+ * module).  Member order and padding here are therefore irrelevant; names
+ * and the kinds of types (pointer, integer, array, embedded struct) are
+ * what must match.  Declaring them here instead of dumping a vmlinux.h at
+ * build time keeps the build independent of the build host's kernel. */
+#ifndef LSHIDDEN_BPF_KERNEL_TYPES_H
+#define LSHIDDEN_BPF_KERNEL_TYPES_H
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+typedef int __s32;
+typedef long long __s64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+typedef _Bool bool;
+#define true 1
+#define false 0
+#define NULL ((void *)0)
+
+/* bpf_helper_defs.h declares helpers with these uapi types. */
+enum bpf_map_type {
+    BPF_MAP_TYPE_HASH = 1,
+    BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+};
+enum { BPF_ANY = 0, BPF_NOEXIST = 1 };
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct dentry;
+struct file;
+
+struct qstr {
+    const unsigned char *name;
+};
+struct hlist_bl_node {
+    struct hlist_bl_node **pprev;
+};
+struct dentry_operations {
+    char *(*d_dname)(struct dentry *, char *, int);
+};
+struct dentry {
+    struct hlist_bl_node d_hash;
+    struct dentry *d_parent;
+    struct qstr d_name;
+    const struct dentry_operations *d_op;
+};
+struct super_block {
+    unsigned int s_dev;
+    unsigned long s_magic;
+};
+struct inode {
+    unsigned short i_mode;
+    struct super_block *i_sb;
+    unsigned long i_ino;
+};
+struct vfsmount {
+    struct dentry *mnt_root;
+};
+struct mnt_namespace;
+struct mount {
+    struct mount *mnt_parent;
+    struct dentry *mnt_mountpoint;
+    struct vfsmount mnt;
+    struct mnt_namespace *mnt_ns;
+    int mnt_id;
+};
+struct path {
+    struct vfsmount *mnt;
+    struct dentry *dentry;
+};
+struct file_operations {
+    int (*release)(struct inode *, struct file *);
+};
+struct file {
+    struct path f_path;
+    struct inode *f_inode;
+    const struct file_operations *f_op;
+    void *private_data;
+};
+struct vm_area_struct {
+    unsigned long vm_start;
+    struct file *vm_file;
+};
+struct io_uring_task {
+    struct file *registered_rings[16];
+};
+struct task_struct {
+    int pid;
+    int tgid;
+    char comm[16];
+    struct io_uring_task *io_uring;
+};
+struct seq_file {
+    unsigned long size;
+    unsigned long count;
+};
+
+/* io_uring, 6.13+: file_table.data is an io_rsrc_data of node pointers. */
+struct io_rsrc_node {
+    unsigned long file_ptr;
+};
+struct io_rsrc_data {
+    unsigned int nr;
+    struct io_rsrc_node **nodes;
+};
+struct io_file_table {
+    struct io_rsrc_data data;
+};
+struct io_ring_ctx {
+    unsigned int flags;
+    struct io_file_table file_table;
+};
+/* io_uring, up to 6.12: an array of io_fixed_file sized by nr_user_files.
+ * The ___old suffix makes a CO-RE flavour: libbpf matches it to the
+ * kernel's io_ring_ctx, io_file_table and io_fixed_file. */
+struct io_fixed_file___old {
+    unsigned long file_ptr;
+};
+struct io_file_table___old {
+    struct io_fixed_file___old *files;
+};
+struct io_ring_ctx___old {
+    struct io_file_table___old file_table;
+    unsigned int nr_user_files;
+};
+
+/* FUSE passthrough (6.9+). */
+struct xarray {
+    void *xa_head;
+};
+struct xa_node {
+    unsigned char shift;
+    void *slots[64];
+};
+struct idr {
+    struct xarray idr_rt;
+    unsigned int idr_base;
+    unsigned int idr_next;
+};
+struct fuse_conn {
+    unsigned int dev;
+    struct idr backing_files_map;
+};
+struct fuse_dev {
+    struct fuse_conn *fc;
+};
+struct fuse_mount {
+    struct fuse_conn *fc;
+};
+struct fuse_file {
+    struct fuse_mount *fm;
+    struct file *passthrough;
+};
+struct fuse_backing {
+    struct file *file;
+};
+struct fuse_inode {
+    struct inode inode;
+    struct fuse_backing *fb;
+};
+
+/* Iterator contexts: the kernel declares each pointer in a one-member
+ * union so that it is 8 bytes on every architecture. */
+struct bpf_iter_meta {
+    union {
+        struct seq_file *seq;
+    };
+    __u64 session_id;
+    __u64 seq_num;
+};
+struct bpf_iter__task {
+    union {
+        struct bpf_iter_meta *meta;
+    };
+    union {
+        struct task_struct *task;
+    };
+};
+struct bpf_iter__task_file {
+    union {
+        struct bpf_iter_meta *meta;
+    };
+    union {
+        struct task_struct *task;
+    };
+    u32 fd;
+    union {
+        struct file *file;
+    };
+};
+struct bpf_iter__task_vma {
+    union {
+        struct bpf_iter_meta *meta;
+    };
+    union {
+        struct task_struct *task;
+    };
+    union {
+        struct vm_area_struct *vma;
+    };
+};
+
+#pragma clang attribute pop
+
+#endif

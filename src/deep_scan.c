@@ -1,0 +1,255 @@
+#include "deep_scan.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lshidden_deep.skel.h"
+
+#define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+
+/* Each continuation lists at least one more slot, so a table of N slots
+ * needs at most N runs; this only stops a table that keeps changing. */
+enum { MAX_CONTINUATIONS = 4096 };
+
+struct iter_output {
+    char *data;
+    size_t len, cap;
+};
+
+/* libbpf explains a failed load at length on stderr; lshidden says one
+ * line instead, unless LSHIDDEN_DEEP_DEBUG asks for libbpf's own words. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    if (level == LIBBPF_DEBUG || !getenv("LSHIDDEN_DEEP_DEBUG"))
+        return 0;
+    return vfprintf(stderr, fmt, ap);
+}
+
+/* Runs prog as an iterator (over every task, or only task pid's) and
+ * appends all it writes to out.  Returns 0 or -errno. */
+static int read_iterator(struct bpf_program *prog, pid_t pid, struct iter_output *out)
+{
+    union bpf_iter_link_info info;
+    memset(&info, 0, sizeof(info));
+    info.task.pid = (__u32)pid;
+    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+    struct bpf_link *link = bpf_program__attach_iter(prog, pid ? &opts : NULL);
+    if (!link)
+        return -errno;
+    int r = 0, fd = bpf_iter_create(bpf_link__fd(link));
+    if (fd < 0)
+        r = -errno;
+    while (fd >= 0) {
+        if (out->cap - out->len < 65536) {
+            size_t cap = out->cap ? out->cap * 2 : 1 << 20;
+            char *data = realloc(out->data, cap);
+            if (!data) {
+                r = -ENOMEM;
+                break;
+            }
+            out->data = data;
+            out->cap = cap;
+        }
+        ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0) {
+            r = n < 0 ? -errno : 0;
+            break;
+        }
+        out->len += (size_t)n;
+    }
+    if (fd >= 0)
+        close(fd);
+    bpf_link__destroy(link);
+    return r;
+}
+
+static int decode_output(struct deep_scan *ds, const struct iter_output *out)
+{
+    struct deep_decode_error err = {0, NULL};
+    int r = deep_decode(out->data, out->len, &ds->result, &err);
+    if (r == -EINVAL)
+        snprintf(ds->unavailable, sizeof(ds->unavailable),
+                 "BPF iterator output malformed at byte %zu: %s", err.offset, err.reason);
+    return r;
+}
+
+static struct bpf_program *program_for(struct lshidden_deep *skel, enum deep_via via)
+{
+    switch (via) {
+    case DEEP_VIA_FD: return skel->progs.deep_ring_fds;
+    case DEEP_VIA_VMA: return skel->progs.deep_ring_vmas;
+    case DEEP_VIA_REGISTERED: return skel->progs.deep_ring_regs;
+    default: return skel->progs.deep_fuse;
+    }
+}
+
+/* A listing that ran out of seq buffer is continued from where it stopped
+ * by running one iterator again over one task that reaches the object. */
+static int continue_listing(struct deep_scan *ds, struct lshidden_deep *skel, size_t index,
+                            struct iter_output *out)
+{
+    for (unsigned runs = 0; ds->result.items[index].truncated; runs++) {
+        struct deep_object *o = &ds->result.items[index];
+        const struct deep_reach *reach = &o->reaches[0];
+        uint32_t from = o->resume_slot;
+        if (runs == MAX_CONTINUATIONS)
+            break;
+        skel->bss->resume_key = o->key;
+        skel->bss->resume_from = from;
+        o->truncated = false;
+        out->len = 0;
+        /* Registered rings are per thread: filter on the thread. */
+        pid_t task = reach->via == DEEP_VIA_REGISTERED ? reach->tid : reach->pid;
+        int r = read_iterator(program_for(skel, reach->via), task, out);
+        if (r == 0)
+            r = decode_output(ds, out);
+        skel->bss->resume_key = 0;
+        if (r < 0 && r != -ESRCH && r != -ENOENT)
+            return r;
+        o = &ds->result.items[index];
+        if (r < 0 || (o->truncated && o->resume_slot <= from))
+            break; /* the task or the ring went away, or the table changed */
+    }
+    if (ds->result.items[index].truncated)
+        ds->incomplete++;
+    return 0;
+}
+
+/* Asked up front: a verifier rejection is also EACCES, so the load's error
+ * alone cannot tell "not allowed" from "not understood". */
+static bool may_load_bpf(void)
+{
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &header, caps) != 0)
+        return geteuid() == 0;
+    uint64_t eff = (uint64_t)caps[1].effective << 32 | caps[0].effective;
+    uint64_t bpf = 1ULL << 39, perfmon = 1ULL << 38, sys_admin = 1ULL << CAP_SYS_ADMIN;
+    return (eff & sys_admin) || ((eff & bpf) && (eff & perfmon));
+}
+
+static void describe_load_error(char *buf, size_t len, int err)
+{
+    if (err == -EPERM)
+        snprintf(buf, len,
+                 "the kernel refused to load BPF programs (%s): is "
+                 "kernel.unprivileged_bpf_disabled set, or a security module in the way?",
+                 strerror(-err));
+    else
+        snprintf(buf, len,
+                 "the kernel rejected the BPF programs (%s); this kernel's layout may not be "
+                 "supported (LSHIDDEN_DEEP_DEBUG=1 shows libbpf's log)",
+                 strerror(-err));
+}
+
+/* Loads the skeleton; when only the FUSE program is refused (say FUSE is a
+ * module whose BTF cannot be read), loads the io_uring ones without it. */
+static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, const char *btf)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf);
+        struct lshidden_deep *skel = lshidden_deep__open_opts(&opts);
+        if (!skel) {
+            int err = -errno;
+            snprintf(ds->unavailable, sizeof(ds->unavailable), "cannot open the BPF object: %s",
+                     strerror(-err));
+            return err;
+        }
+        if (attempt == 1)
+            bpf_program__set_autoload(skel->progs.deep_fuse, false);
+        int err = lshidden_deep__load(skel);
+        if (err == 0) {
+            *skelp = skel;
+            return 0;
+        }
+        lshidden_deep__destroy(skel);
+        if (err == -EPERM || attempt == 1) {
+            describe_load_error(ds->unavailable, sizeof(ds->unavailable), err);
+            return err;
+        }
+        describe_load_error(ds->fuse_unavailable, sizeof(ds->fuse_unavailable), err);
+    }
+    return -EINVAL;
+}
+
+/* Only root walks module BTF (FUSE may be a module): libbpf needs
+ * CAP_SYS_ADMIN to list BTF objects and fails outright without it, so
+ * anyone else is pinned to vmlinux alone. */
+static const char *choose_btf(struct deep_scan *ds)
+{
+    const char *btf = getenv("LSHIDDEN_DEEP_BTF");
+    const char *path = btf && *btf ? btf : DEFAULT_BTF;
+    if (access(path, R_OK) != 0) {
+        snprintf(ds->unavailable, sizeof(ds->unavailable), "no kernel BTF (%s: %s)", path,
+                 strerror(errno));
+        return NULL;
+    }
+    return (btf && *btf) || geteuid() != 0 ? path : "";
+}
+
+static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
+{
+    struct iter_output out = {NULL, 0, 0};
+    struct bpf_program *rings[] = {skel->progs.deep_ring_fds, skel->progs.deep_ring_vmas,
+                                   skel->progs.deep_ring_regs};
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(rings) / sizeof(rings[0]); i++)
+        r = read_iterator(rings[i], 0, &out);
+    ds->rings_listed = r == 0;
+    if (r == 0 && bpf_program__autoload(skel->progs.deep_fuse)) {
+        r = read_iterator(skel->progs.deep_fuse, 0, &out);
+        ds->fuse_listed = r == 0 && skel->bss->fuse_layout_known;
+    }
+    if (r < 0)
+        snprintf(ds->unavailable, sizeof(ds->unavailable), "running a BPF iterator: %s",
+                 strerror(-r));
+    if (r == 0)
+        r = decode_output(ds, &out);
+    for (size_t i = 0; r == 0 && i < ds->result.len; i++)
+        r = continue_listing(ds, skel, i, &out);
+    if (r < 0 && !ds->unavailable[0])
+        snprintf(ds->unavailable, sizeof(ds->unavailable), "reading the BPF iterators: %s",
+                 strerror(-r));
+    free(out.data);
+    return r;
+}
+
+int deep_scan_run(struct deep_scan *ds)
+{
+    memset(ds, 0, sizeof(*ds));
+    libbpf_set_print(libbpf_print);
+    if (!may_load_bpf()) {
+        snprintf(ds->unavailable, sizeof(ds->unavailable),
+                 "loading BPF programs needs root, or CAP_BPF and CAP_PERFMON");
+        return -EPERM;
+    }
+    const char *btf = choose_btf(ds);
+    if (!btf)
+        return -ENOENT;
+    struct lshidden_deep *skel = NULL;
+    int r = load_programs(ds, &skel, *btf ? btf : NULL);
+    if (r < 0)
+        return r;
+    r = run_iterators(ds, skel);
+    lshidden_deep__destroy(skel);
+    if (r < 0) {
+        deep_result_free(&ds->result);
+        ds->rings_listed = ds->fuse_listed = false;
+    }
+    return r;
+}
+
+void deep_scan_free(struct deep_scan *ds)
+{
+    deep_result_free(&ds->result);
+}

@@ -1,0 +1,30 @@
+/* `--deep`: load the BPF iterators of src/bpf/deep.bpf.c (embedded in the
+ * binary by bpftool's skeleton), run each one to the end, unload them, and
+ * decode what they found.  Nothing is loaded unless this is called. */
+#ifndef LSHIDDEN_DEEP_SCAN_H
+#define LSHIDDEN_DEEP_SCAN_H
+
+#include <stdbool.h>
+
+#include "deep_decode.h"
+
+struct deep_scan {
+    struct deep_result result;
+    bool rings_listed; /* the io_uring iterators ran */
+    bool fuse_listed;  /* the FUSE iterator ran and knew this kernel's FUSE
+                          types (6.9+, passthrough, BTF for the module) */
+    /* One line each, for the user, when the scan or its FUSE part could
+     * not be done; empty otherwise. */
+    char unavailable[320];
+    char fuse_unavailable[320];
+    /* Rings whose table could not be listed completely. */
+    unsigned incomplete;
+};
+
+/* LSHIDDEN_DEEP_BTF names the kernel BTF file to use instead of
+ * /sys/kernel/btf/vmlinux (kernels that keep it elsewhere, and tests).
+ * Returns 0, or -errno with ds->unavailable set; the result is then empty. */
+int deep_scan_run(struct deep_scan *ds);
+void deep_scan_free(struct deep_scan *ds);
+
+#endif
