@@ -47,6 +47,8 @@ const struct column_info column_table[COL_COUNT] = {
                            "thread ID of the ring's SQPOLL thread"},
     [COL_USER_BUFS]     = {"USER-BUFS", "user_bufs", COLKIND_NUMBER, 4, true, false, false, false, false, false,
                            "number of buffers registered with the ring (UserBufs)"},
+    [COL_METHOD]        = {"METHOD", "method", COLKIND_STRING, 6, false, false, false, false, false, false,
+                           "how the row was found: procfs (/proc and /sys text) or bpf (the kernel's own tables, --deep)"},
     [COL_HOLDER]        = {"HOLDER", "holder", COLKIND_STRING, 8, false, false, false, false, false, true,
                            "--mount: kind of holder: process, io_uring, loop, swap, binfmt_misc, nfsd, submount, mount-namespace, fuse"},
     [COL_EFFECT]        = {"EFFECT", "effect", COLKIND_STRING, 13, false, false, false, false, false, true,
@@ -137,6 +139,7 @@ void column_value(const struct file_record *rec, enum column_id id, struct colum
     case COL_FUSE_MOUNT: set_str(v, rec->fuse_mount); break;
     case COL_BACKING_ID: set_unum(v, rec->has_backing_id, rec->backing_id); break;
     case COL_NOTE: set_str(v, rec->note); break;
+    case COL_METHOD: set_str(v, record_method_name(rec->method)); break;
     case COL_HOLDER: set_str(v, holder_kind_name(rec->source)); break;
     case COL_EFFECT: set_str(v, holder_effect_name(rec->effect)); break;
     case COL_POSSIBLE: set_bool(v, rec->possible ? TRI_TRUE : TRI_FALSE); break;

@@ -34,6 +34,7 @@ enum column_id {
     COL_FUSE_MOUNT,
     COL_BACKING_ID,
     COL_NOTE,
+    COL_METHOD,
     COL_HOLDER,
     COL_EFFECT,
     COL_POSSIBLE,

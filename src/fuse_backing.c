@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fdinfo_parse.h"
+#include "deep_scan.h"
 #include "file_identity.h"
 
 static const char unlisted_note[] =
@@ -201,7 +202,8 @@ static void scan_connection(struct scan *scan, struct mount_ns *ns, const char *
     struct fixed_table table;
     struct parse_error err = {0, NULL};
     if (r == -ENOENT) {
-        if (!kernel_has_passthrough(&scan->kernel)) {
+        /* --deep read this kernel's backing-id tables itself. */
+        if (!kernel_has_passthrough(&scan->kernel) || (scan->deep && scan->deep->fuse_listed)) {
             free(path);
             return;
         }

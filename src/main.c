@@ -20,7 +20,7 @@
 enum { EXIT_ROWS = 0, EXIT_NO_ROWS = 1, EXIT_TROUBLE = 2 };
 
 struct cli {
-    bool all, json, noheadings, raw, list_columns, explicit_columns, journal, fuse;
+    bool all, json, noheadings, raw, list_columns, explicit_columns, journal, fuse, deep;
     const char *proc_root, *sys_root, *mount_path;
     pid_t *pids;
     size_t npids;
@@ -43,6 +43,9 @@ static void usage(FILE *out)
           " -o, --output <list>    output columns (\"+list\" adds to the default ones)\n"
           " -n, --noheadings       don't print headings\n"
           " -r, --raw              use raw output format\n"
+          "     --deep             also read the kernel's own tables with BPF iterators\n"
+          "                          (exact paths and identities; needs root or CAP_BPF\n"
+          "                          and CAP_PERFMON)\n"
           "     --list-columns     list the available columns\n"
           "     --proc-root <dir>  read a /proc tree rooted at <dir> instead of /proc\n"
           "     --sys-root <dir>   read a /sys tree rooted at <dir> instead of /sys\n"
@@ -127,7 +130,7 @@ static int parse_columns(struct cli *cli, const char *list)
     return cli->ncolumns ? 0 : usage_error("no columns in '%s'", list);
 }
 
-enum { OPT_LIST_COLUMNS = 0x100, OPT_PROC_ROOT, OPT_SYS_ROOT, OPT_JOURNAL, OPT_FUSE };
+enum { OPT_LIST_COLUMNS = 0x100, OPT_PROC_ROOT, OPT_SYS_ROOT, OPT_JOURNAL, OPT_FUSE, OPT_DEEP };
 
 /* Returns 0 to go on, 1 when done (help, version), -errno on error. */
 static int parse_args(struct cli *cli, int argc, char **argv)
@@ -145,6 +148,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         {"mount", required_argument, NULL, 'm'},
         {"journal", no_argument, NULL, OPT_JOURNAL},
         {"fuse", no_argument, NULL, OPT_FUSE},
+        {"deep", no_argument, NULL, OPT_DEEP},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -165,6 +169,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         case 'm': cli->mount_path = optarg; break;
         case OPT_JOURNAL: cli->journal = true; break;
         case OPT_FUSE: cli->fuse = true; break;
+        case OPT_DEEP: cli->deep = true; break;
         case 'h': usage(stdout); return 1;
         case 'V': printf("lshidden %s\n", LSHIDDEN_VERSION); return 1;
         case ':': return usage_error("option requires an argument: '%s'", argv[optind - 1]);
@@ -175,6 +180,9 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         return usage_error("unexpected argument: '%s'", argv[optind]);
     if (r == 0 && cli->fuse && cli->mount_path)
         return usage_error("%s", "--fuse and --mount are mutually exclusive");
+    if (r == 0 && cli->deep && cli->proc_root)
+        return usage_error("%s",
+                           "--deep reads the running kernel; it cannot read a --proc-root tree");
     if (r == 0 && cli->journal && !cli->mount_path)
         return usage_error("%s", "--journal needs --mount");
     if (r == 0 && cli->journal && cli->json)
@@ -205,6 +213,7 @@ static void scan_options_from_cli(const struct cli *cli, struct scan_options *op
     opts->all = cli->all || cli->mount_path;
     opts->pids = cli->pids;
     opts->npids = cli->npids;
+    opts->deep = cli->deep;
     for (size_t i = 0; i < cli->ncolumns; i++) {
         opts->want_identity |= column_table[cli->columns[i]].needs_identity;
         opts->want_mountpoint |= cli->columns[i] == COL_MOUNTPOINT;

@@ -45,7 +45,12 @@ static bool record_holds(struct file_record *rec, const struct mount_target *t)
     switch (rec->source) {
     case SOURCE_URING_FIXED: return fixed_file_holds(rec, t);
     case SOURCE_FUSE_BACKING: return rec->possible || fixed_file_holds(rec, t);
-    case SOURCE_URING_RING: rec->possible = true; return true;
+    case SOURCE_URING_RING:
+        /* With --deep the ring's files are rows of their own. */
+        if (rec->method == METHOD_BPF)
+            return false;
+        rec->possible = true;
+        return true;
     case SOURCE_CWD:
     case SOURCE_ROOT:
     case SOURCE_EXE:

@@ -126,6 +126,11 @@ const char *holder_effect_name(enum holder_effect effect)
                                           : NULL;
 }
 
+const char *record_method_name(enum record_method method)
+{
+    return method == METHOD_BPF ? "bpf" : "procfs";
+}
+
 const char *file_type_name(enum file_type type)
 {
     static const char *const names[] = {

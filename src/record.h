@@ -47,6 +47,12 @@ enum file_type {
     FTYPE_ANON,
 };
 
+/* Where a row's facts came from. */
+enum record_method {
+    METHOD_PROCFS, /* /proc and /sys text */
+    METHOD_BPF,    /* the kernel's own tables, read by --deep */
+};
+
 /* JSON needs a real null for "the kernel did not say", so booleans that can
  * be unknown get a third state instead of defaulting to false. */
 enum tristate { TRI_UNKNOWN = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
@@ -66,6 +72,7 @@ struct process_info {
 struct file_record {
     const struct process_info *proc;
     enum file_source source;
+    enum record_method method;
     bool hidden;
     enum file_type type;
 
@@ -121,6 +128,7 @@ const char *file_source_name(enum file_source source);
 const char *holder_kind_name(enum file_source source);
 const char *holder_effect_name(enum holder_effect effect);
 const char *file_type_name(enum file_type type);
+const char *record_method_name(enum record_method method);
 enum file_type file_type_from_mode(mode_t mode);
 
 #endif

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deep_merge.h"
+#include "deep_scan.h"
 #include "file_identity.h"
 #include "maps_parse.h"
 #include "fuse_backing.h"
@@ -68,6 +70,10 @@ void scan_free(struct scan *scan)
         scan_free_owned(&scan->workers[i]);
     free(scan->workers);
     scan_free_owned(scan);
+    if (scan->deep) {
+        deep_scan_free(scan->deep);
+        free(scan->deep);
+    }
 }
 
 int fuse_server_list_add(struct fuse_server_list *list, const struct fuse_server_fd *server)
@@ -511,25 +517,72 @@ static int cmp_fuse_server(const void *a, const void *b)
     return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
+/* Loading and verifying the BPF programs takes longer than a /proc scan of
+ * a busy host, so the deep scan runs beside it in a thread of its own. */
+static void *deep_thread(void *arg)
+{
+    struct deep_scan *ds = arg;
+    deep_scan_run(ds);
+    return NULL;
+}
+
+static bool deep_start(struct scan *scan, pthread_t *thread)
+{
+    scan->deep = calloc(1, sizeof(*scan->deep));
+    if (!scan->deep) {
+        warning_add(&scan->warnings, WARN_DEEP, 0, NULL, "--deep unavailable: out of memory");
+        return false;
+    }
+    if (pthread_create(thread, NULL, deep_thread, scan->deep) == 0)
+        return true;
+    deep_thread(scan->deep);
+    return false;
+}
+
+/* The one line that says why --deep could not do (all of) its work. */
+static void deep_finish(struct scan *scan)
+{
+    struct deep_scan *ds = scan->deep;
+    if (ds->unavailable[0]) {
+        warning_add(&scan->warnings, WARN_DEEP, 0, NULL,
+                    "--deep unavailable: %s; listing what /proc shows", ds->unavailable);
+        deep_scan_free(ds);
+        free(ds);
+        scan->deep = NULL;
+        return;
+    }
+    if (ds->fuse_unavailable[0])
+        warning_add(&scan->warnings, WARN_DEEP, 0, NULL,
+                    "--deep: FUSE backing files not listed: %s", ds->fuse_unavailable);
+}
+
 int scan_run(struct scan *scan)
 {
     int r = process_set_collect(&scan->processes, scan->opts.proc_root, scan->opts.live,
                                 scan->opts.pids, scan->opts.npids, &scan->arena, &scan->warnings);
     if (r < 0)
         return r;
+    pthread_t deep;
+    bool deep_threaded = scan->opts.deep && deep_start(scan, &deep);
     size_t n = worker_count(scan->processes.len);
     if (n > 1) {
         r = scan_in_workers(scan, n);
-        if (r < 0)
-            return r;
     } else {
         for (size_t i = 0; i < scan->processes.len; i++)
             scan_process(scan, scan->processes.items[i]);
     }
+    if (deep_threaded)
+        pthread_join(deep, NULL);
+    if (scan->deep)
+        deep_finish(scan);
+    if (r < 0)
+        return r;
     if (scan->fuse_servers.len > 1)
         qsort(scan->fuse_servers.items, scan->fuse_servers.len, sizeof(scan->fuse_servers.items[0]),
               cmp_fuse_server);
     fuse_emit_backing_files(scan);
+    if (scan->deep)
+        deep_merge(scan, scan->deep);
     record_list_sort(&scan->records);
     warning_list_sort(&scan->warnings);
     return 0;

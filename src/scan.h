@@ -29,7 +29,10 @@ struct scan_options {
      * skipped before any stat(). */
     bool only_dev;
     unsigned only_dev_major, only_dev_minor;
+    bool deep; /* --deep: also read the kernel's tables with BPF */
 };
+
+struct deep_scan;
 
 struct kernel_release {
     bool known;
@@ -78,6 +81,8 @@ struct scan {
     size_t nfuse_unlisted;
     struct scan *workers;
     size_t nworkers;
+    /* --deep's findings, NULL without it or when it could not run. */
+    struct deep_scan *deep;
 };
 
 /* The state of one process while it is scanned. */

@@ -16,6 +16,7 @@ enum warning_kind {
     WARN_IO,          /* any other read error */
     WARN_NOT_FOUND,   /* a process asked for with -p that does not exist */
     WARN_FUSE_HIDDEN, /* FUSE backing files this kernel does not list */
+    WARN_DEEP,        /* --deep could not run, or not all of it */
 };
 
 struct warning {
