@@ -10,6 +10,9 @@
 #define SOCKFS_MAGIC        0x534F434BUL
 #define PIPEFS_MAGIC        0x50495045UL
 #define ANON_INODE_FS_MAGIC 0x09041934UL
+#define PID_FS_MAGIC        0x50494446UL
+#define TMPFS_MAGIC         0x01021994UL
+#define HUGETLBFS_MAGIC     0x958458f6UL
 
 #define KDEV_MAJOR(d) ((unsigned)((d) >> 20))
 #define KDEV_MINOR(d) ((unsigned)((d)&0xfffff))
@@ -66,7 +69,8 @@ static struct deep_object *object_for(struct deep_result *result, uint64_t key,
 static enum deep_object_kind kind_of_via(uint32_t via)
 {
     switch (via) {
-    case DEEP_VIA_FUSE_DEV: return DEEP_OBJ_FUSE_CONN;
+    case DEEP_VIA_FUSE_DEV:
+    case DEEP_VIA_FUSE_CTL: return DEEP_OBJ_FUSE_CONN;
     case DEEP_VIA_FUSE_FILE: return DEEP_OBJ_FUSE_OPEN;
     default: return DEEP_OBJ_RING;
     }
@@ -97,7 +101,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     memcpy(&rec, p, sizeof(rec));
     if (rec.len != sizeof(rec))
         return fail(err, off, "owner record of the wrong length");
-    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_FUSE_FILE)
+    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_FUSE_CTL)
         return fail(err, off, "unknown way of reaching an object");
     if (rec.layout > DEEP_LAYOUT_FIXED_FILES)
         return fail(err, off, "unknown fixed-table layout");
@@ -137,22 +141,29 @@ static int decode_trunc(const char *p, size_t left, size_t off, struct deep_resu
     return (int)sizeof(rec);
 }
 
-/* The name of a file whose dentry is named by d_dname(): the kernel's own
- * formats for sockets, pipes and anon inodes, "/" + name otherwise (shmem
- * and memfd files, which the kernel also shows as deleted). */
+/* The name of a file whose dentry is named by d_dname(), in the kernel's
+ * own formats: socket:[N], pipe:[N], anon_inode:NAME (pidfds too), and
+ * "/" + name for memfd and other shmem files, which it also shows as
+ * deleted.  *exact is false for filesystems whose format is not known here
+ * (nsfs, dmabuf...): "/" + name is then only a guess. */
 static char *pseudo_name(const struct deep_slot *rec, const char *leaf, size_t leaf_len,
-                         size_t *len)
+                         size_t *len, bool *exact)
 {
     char *s = NULL;
     int n;
+    *exact = true;
     if (rec->magic == SOCKFS_MAGIC)
         n = asprintf(&s, "socket:[%llu]", (unsigned long long)rec->ino);
     else if (rec->magic == PIPEFS_MAGIC)
         n = asprintf(&s, "pipe:[%llu]", (unsigned long long)rec->ino);
     else if (rec->magic == ANON_INODE_FS_MAGIC)
         n = asprintf(&s, "anon_inode:%.*s", (int)leaf_len, leaf);
-    else
+    else if (rec->magic == PID_FS_MAGIC)
+        n = asprintf(&s, "anon_inode:[pidfd]");
+    else {
+        *exact = rec->magic == TMPFS_MAGIC || rec->magic == HUGETLBFS_MAGIC;
         n = asprintf(&s, "/%.*s", (int)leaf_len, leaf);
+    }
     if (n < 0)
         return NULL;
     *len = (size_t)n;
@@ -160,7 +171,9 @@ static char *pseudo_name(const struct deep_slot *rec, const char *leaf, size_t l
 }
 
 /* Components arrive leaf first; the path is "/" + their reverse join, or
- * the reverse join alone when the walk did not reach a namespace root. */
+ * the reverse join alone when the walk was cut short of any root.  A file
+ * under a detached mount is "/" + its path from that mount's root, as the
+ * kernel itself prints it. */
 static char *join_components(const char *const *comp, const uint16_t *clen, size_t n, bool rooted,
                              size_t *len)
 {
@@ -214,6 +227,11 @@ static int decode_slot(const char *p, size_t left, size_t off, struct deep_resul
         /* Sockets and pipes have empty names; a directory never does. */
         if (mark == 0 && !(rec.flags & DEEP_SLOT_DNAME))
             return fail(err, off, "empty path component");
+        /* The BPF side reads names with bpf_probe_read_kernel_str(), which
+         * stops at a NUL: one inside a name is corruption, and would leave
+         * a path that strlen() and "%s" cut short of path_len. */
+        if (memchr(p + at, '\0', mark))
+            return fail(err, off, "NUL byte in a path component");
         comp[n] = p + at;
         clen[n++] = mark;
         at += mark;
@@ -225,8 +243,9 @@ static int decode_slot(const char *p, size_t left, size_t off, struct deep_resul
         return -ENOMEM;
     struct deep_file *f = &o->files[o->nfiles];
     memset(f, 0, sizeof(*f));
-    f->path = pseudo ? pseudo_name(&rec, comp[0], clen[0], &f->path_len)
-                     : join_components(comp, clen, n, mark == DEEP_PATH_END, &f->path_len);
+    bool exact = true;
+    f->path = pseudo ? pseudo_name(&rec, comp[0], clen[0], &f->path_len, &exact)
+                     : join_components(comp, clen, n, mark != DEEP_PATH_CUT, &f->path_len);
     if (!f->path)
         return -ENOMEM;
     o->nfiles++;
@@ -241,9 +260,9 @@ static int decode_slot(const char *p, size_t left, size_t off, struct deep_resul
     f->mount_id = rec.mnt_id;
     f->deleted = (rec.flags & DEEP_SLOT_DELETED) ||
                  (pseudo && rec.magic != SOCKFS_MAGIC && rec.magic != PIPEFS_MAGIC &&
-                  rec.magic != ANON_INODE_FS_MAGIC);
+                  rec.magic != ANON_INODE_FS_MAGIC && rec.magic != PID_FS_MAGIC);
     f->pseudo = pseudo;
-    f->path_complete = mark == DEEP_PATH_END;
+    f->path_complete = mark == DEEP_PATH_END && exact;
     return (int)at;
 }
 

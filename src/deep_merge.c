@@ -9,7 +9,8 @@
 
 static const char registered_only_note[] =
     "ring has no fd and no mapping; found through the task's registered ring fds";
-static const char fdless_listed_note[] = "ring has no fd; its fixed files are listed by --deep";
+static const char mapped_note[] =
+    "ring has no fd, only mappings; its fixed files are listed by --deep";
 
 /* What the merge looks rows up by: processes by pid, and the /proc scan's
  * uring-fixed rows by (pid, ring fd, slot). */
@@ -170,12 +171,22 @@ static struct file_record *find_fdless_ring_row(struct merge_state *m, pid_t pid
     return NULL;
 }
 
+static bool reaches_by(const struct deep_object *ring, pid_t pid, enum deep_via via)
+{
+    for (size_t i = 0; i < ring->nreaches; i++)
+        if (ring->reaches[i].via == via && ring->reaches[i].pid == pid)
+            return true;
+    return false;
+}
+
 /* A ring this process reaches without an fd: its mapping row (or a new row
- * when it has no mapping either) and one row per fixed file. */
+ * when /proc showed none: no mapping, or maps unreadable) and one row per
+ * fixed file. */
 static void merge_fdless_ring(struct merge_state *m, const struct deep_object *ring,
                               const struct process_info *proc)
 {
     struct file_record *row = find_fdless_ring_row(m, proc->pid, ring->inode);
+    bool mapped = reaches_by(ring, proc->pid, DEEP_VIA_VMA);
     if (!row) {
         row = record_list_add(&m->scan->records, proc, SOURCE_URING_RING);
         if (!row)
@@ -189,10 +200,8 @@ static void merge_fdless_ring(struct merge_state *m, const struct deep_object *r
         row->inode = ring->inode;
         row->dev_major = ring->dev_major;
         row->dev_minor = ring->dev_minor;
-        row->note = registered_only_note;
-    } else {
-        row->note = fdless_listed_note;
     }
+    row->note = mapped ? mapped_note : registered_only_note;
     row->method = METHOD_BPF;
     for (size_t i = 0; i < ring->nfiles; i++) {
         struct file_record *rec = record_list_add(&m->scan->records, proc, SOURCE_URING_FIXED);
@@ -203,14 +212,6 @@ static void merge_fdless_ring(struct merge_state *m, const struct deep_object *r
         rec->slot = ring->files[i].slot;
         apply_file(m, rec, &ring->files[i]);
     }
-}
-
-static bool reaches_by_fd(const struct deep_object *ring, pid_t pid)
-{
-    for (size_t i = 0; i < ring->nreaches; i++)
-        if (ring->reaches[i].via == DEEP_VIA_FD && ring->reaches[i].pid == pid)
-            return true;
-    return false;
 }
 
 static bool seen_before(const struct deep_object *ring, size_t upto, pid_t pid)
@@ -244,13 +245,14 @@ static void merge_ring(struct merge_state *m, const struct deep_object *ring)
             continue; /* not selected (-p), or started after the /proc scan */
         if (reach->via == DEEP_VIA_FD)
             merge_ring_fd(m, ring, proc, reach->fd);
-        else if (!reaches_by_fd(ring, reach->pid) && !seen_before(ring, i, reach->pid))
+        else if (!reaches_by(ring, reach->pid, DEEP_VIA_FD) && !seen_before(ring, i, reach->pid))
             merge_fdless_ring(m, ring, proc);
     }
 }
 
 /* The server that answers for a connection: the lowest pid with a
- * /dev/fuse fd on it among the selected processes. */
+ * /dev/fuse fd on it among the selected processes; NULL when there is none
+ * (it died, leaving its mount and backing files behind). */
 static const struct process_info *fuse_server(const struct merge_state *m, uint32_t conn)
 {
     const struct process_info *best = NULL;
@@ -260,6 +262,8 @@ static const struct process_info *fuse_server(const struct merge_state *m, uint3
         if (o->kind != DEEP_OBJ_FUSE_CONN || o->fuse_conn != conn)
             continue;
         for (size_t j = 0; j < o->nreaches; j++) {
+            if (o->reaches[j].via != DEEP_VIA_FUSE_DEV)
+                continue; /* lshidden's own fusectl fds */
             const struct process_info *p = find_process(m, o->reaches[j].pid);
             if (p && (!best || p->pid < best->pid))
                 best = p;
@@ -296,10 +300,11 @@ static struct file_record *add_backing_row(struct merge_state *m, const struct p
 static void merge_fuse_conn(struct merge_state *m, const struct deep_object *conn)
 {
     const struct process_info *server = fuse_server(m, conn->fuse_conn);
-    if (!server)
+    /* With -p, only the connections those processes serve. */
+    if (!server && m->scan->opts.npids)
         return;
     if (conn->truncated)
-        warning_add(&m->scan->warnings, WARN_DEEP, server->pid, NULL,
+        warning_add(&m->scan->warnings, WARN_DEEP, server ? server->pid : 0, NULL,
                     "--deep: FUSE connection %u changed while it was listed; some backing "
                     "files may be missing",
                     conn->fuse_conn);
@@ -338,7 +343,7 @@ static void merge_fuse_open(struct merge_state *m, const struct deep_object *ope
 {
     const struct process_info *server = fuse_server(m, open->fuse_conn);
     const struct deep_reach *client = &open->reaches[0];
-    if (!server)
+    if (!server && m->scan->opts.npids)
         return;
     for (size_t i = 0; i < open->nfiles; i++) {
         const struct deep_file *f = &open->files[i];
@@ -359,6 +364,52 @@ static void merge_fuse_open(struct merge_state *m, const struct deep_object *ope
                      client->fd, (int)client->pid);
         rec->note = arena_strdup(&m->scan->arena, note);
         apply_file(m, rec, f);
+    }
+}
+
+/* The connection --deep saw behind fd of pid, if that fd is /dev/fuse. */
+static bool deep_fuse_dev_conn(const struct deep_scan *ds, pid_t pid, int fd, uint32_t *conn)
+{
+    for (size_t i = 0; i < ds->result.len; i++) {
+        const struct deep_object *o = &ds->result.items[i];
+        for (size_t j = 0; o->kind == DEEP_OBJ_FUSE_CONN && j < o->nreaches; j++) {
+            const struct deep_reach *r = &o->reaches[j];
+            if (r->via == DEEP_VIA_FUSE_DEV && r->pid == pid && r->fd == fd) {
+                *conn = o->fuse_conn;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void deep_merge_fuse_servers(struct scan *scan, const struct deep_scan *ds)
+{
+    char mountinfo[4096];
+    int err = 0;
+    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
+    struct mount_ns *self_ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+    for (size_t i = 0; i < scan->fuse_servers.len; i++) {
+        struct fuse_server_fd *s = &scan->fuse_servers.items[i];
+        uint32_t conn;
+        if (!deep_fuse_dev_conn(ds, s->proc->pid, s->fd, &conn))
+            continue;
+        bool was_guess = !s->has_conn || s->inferred;
+        s->has_conn = true;
+        s->inferred = false;
+        s->conn = conn;
+        if (!was_guess)
+            continue;
+        /* The -a row of that fd: the guess there is now a fact. */
+        for (size_t k = 0; k < scan->records.len; k++) {
+            struct file_record *rec = &scan->records.items[k];
+            if (rec->source != SOURCE_FD || rec->proc != s->proc || rec->fd != s->fd)
+                continue;
+            rec->has_fuse_conn = true;
+            rec->fuse_conn = conn;
+            rec->fuse_mount = fuse_conn_mountpoints(&scan->arena, self_ns, conn);
+            rec->note = NULL;
+        }
     }
 }
 

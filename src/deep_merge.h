@@ -10,4 +10,10 @@
 
 void deep_merge(struct scan *scan, const struct deep_scan *ds);
 
+/* Before 6.16 only --deep knows which connection a /dev/fuse fd serves:
+ * fills in scan->fuse_servers (and the -a rows of those fds) where the
+ * /proc scan had no answer or only a guess from the mount's type.  Called
+ * before the backing files are listed, which need each one's server. */
+void deep_merge_fuse_servers(struct scan *scan, const struct deep_scan *ds);
+
 #endif

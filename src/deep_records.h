@@ -35,6 +35,9 @@ enum deep_via {
     DEEP_VIA_FUSE_FILE = 5,  /* an open passthrough file of a FUSE client:
                                 slot 0 = its backing file (ff->passthrough),
                                 slot 1 = its inode's (fuse_inode->fb) */
+    DEEP_VIA_FUSE_CTL = 6,   /* the scanner's own fd on a fusectl connection
+                                directory: like DEEP_VIA_FUSE_DEV, but it
+                                reaches connections whose server is gone */
 };
 
 enum deep_layout {

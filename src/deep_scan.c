@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,11 @@ enum { MAX_CONTINUATIONS = 4096 };
 struct iter_output {
     char *data;
     size_t len, cap;
+};
+
+struct fd_list {
+    int *items;
+    size_t len;
 };
 
 /* libbpf explains a failed load at length on stderr; lshidden says one
@@ -86,10 +93,9 @@ static int decode_output(struct deep_scan *ds, const struct iter_output *out)
 static struct bpf_program *program_for(struct lshidden_deep *skel, enum deep_via via)
 {
     switch (via) {
-    case DEEP_VIA_FD: return skel->progs.deep_ring_fds;
     case DEEP_VIA_VMA: return skel->progs.deep_ring_vmas;
     case DEEP_VIA_REGISTERED: return skel->progs.deep_ring_regs;
-    default: return skel->progs.deep_fuse;
+    default: return skel->progs.deep_files; /* fds of every kind */
     }
 }
 
@@ -106,6 +112,8 @@ static int continue_listing(struct deep_scan *ds, struct lshidden_deep *skel, si
             break;
         skel->bss->resume_key = o->key;
         skel->bss->resume_from = from;
+        /* Unclaimed, so that the first of the task's ways to it lists it. */
+        bpf_map__delete_elem(skel->maps.claimed, &o->key, sizeof(o->key), 0);
         o->truncated = false;
         out->len = 0;
         /* Registered rings are per thread: filter on the thread. */
@@ -152,8 +160,8 @@ static void describe_load_error(char *buf, size_t len, int err)
                  strerror(-err));
 }
 
-/* Loads the skeleton; when only the FUSE program is refused (say FUSE is a
- * module whose BTF cannot be read), loads the io_uring ones without it. */
+/* Loads the skeleton; when it is refused with the FUSE part (say FUSE is a
+ * module whose BTF cannot be read), loads the io_uring part alone. */
 static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, const char *btf)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -166,7 +174,7 @@ static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, con
             return err;
         }
         if (attempt == 1)
-            bpf_program__set_autoload(skel->progs.deep_fuse, false);
+            skel->rodata->with_fuse = 0;
         int err = lshidden_deep__load(skel);
         if (err == 0) {
             *skelp = skel;
@@ -200,16 +208,13 @@ static const char *choose_btf(struct deep_scan *ds)
 static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
 {
     struct iter_output out = {NULL, 0, 0};
-    struct bpf_program *rings[] = {skel->progs.deep_ring_fds, skel->progs.deep_ring_vmas,
+    struct bpf_program *progs[] = {skel->progs.deep_files, skel->progs.deep_ring_vmas,
                                    skel->progs.deep_ring_regs};
     int r = 0;
-    for (size_t i = 0; r == 0 && i < sizeof(rings) / sizeof(rings[0]); i++)
-        r = read_iterator(rings[i], 0, &out);
+    for (size_t i = 0; r == 0 && i < sizeof(progs) / sizeof(progs[0]); i++)
+        r = read_iterator(progs[i], 0, &out);
     ds->rings_listed = r == 0;
-    if (r == 0 && bpf_program__autoload(skel->progs.deep_fuse)) {
-        r = read_iterator(skel->progs.deep_fuse, 0, &out);
-        ds->fuse_listed = r == 0 && skel->bss->fuse_layout_known;
-    }
+    ds->fuse_listed = r == 0 && skel->rodata->with_fuse && skel->bss->fuse_layout_known;
     if (r < 0)
         snprintf(ds->unavailable, sizeof(ds->unavailable), "running a BPF iterator: %s",
                  strerror(-r));
@@ -220,14 +225,67 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
     if (r < 0 && !ds->unavailable[0])
         snprintf(ds->unavailable, sizeof(ds->unavailable), "reading the BPF iterators: %s",
                  strerror(-r));
+    if (skel->bss->fuse_walk_cut)
+        ds->fuse_walk_cut = true;
     free(out.data);
     return r;
 }
 
-int deep_scan_run(struct deep_scan *ds)
+/* Connections whose server is gone are reachable only through their
+ * fusectl directory: hold one O_PATH fd on each while the iterators run, so
+ * that deep_files meets them in lshidden's own fd table. */
+static void open_fuse_ctl_dirs(const char *dir, struct fd_list *fds)
+{
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        int fd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        int *grown = realloc(fds->items, (fds->len + 1) * sizeof(*grown));
+        if (!grown) {
+            close(fd);
+            break;
+        }
+        fds->items = grown;
+        fds->items[fds->len++] = fd;
+    }
+    if (d)
+        closedir(d);
+}
+
+static void close_fds(struct fd_list *fds)
+{
+    for (size_t i = 0; i < fds->len; i++)
+        close(fds->items[i]);
+    free(fds->items);
+}
+
+/* The iterators name tasks by their PIDs in the initial PID namespace,
+ * which are /proc's only there.  Its inode is a constant of the kernel
+ * (PROC_PID_INIT_INO). */
+static bool in_initial_pid_ns(void)
+{
+    char link[64];
+    ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+    if (n < 0)
+        return true; /* no namespaces at all */
+    link[n] = '\0';
+    return strcmp(link, "pid:[4026531836]") == 0;
+}
+
+int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir)
 {
     memset(ds, 0, sizeof(*ds));
     libbpf_set_print(libbpf_print);
+    if (!in_initial_pid_ns()) {
+        snprintf(ds->unavailable, sizeof(ds->unavailable),
+                 "lshidden runs in a PID namespace of its own, and the kernel's tables name "
+                 "tasks by their PIDs outside it");
+        return -EOPNOTSUPP;
+    }
     if (!may_load_bpf()) {
         snprintf(ds->unavailable, sizeof(ds->unavailable),
                  "loading BPF programs needs root, or CAP_BPF and CAP_PERFMON");
@@ -240,7 +298,11 @@ int deep_scan_run(struct deep_scan *ds)
     int r = load_programs(ds, &skel, *btf ? btf : NULL);
     if (r < 0)
         return r;
+    struct fd_list ctl_fds = {NULL, 0};
+    if (skel->rodata->with_fuse)
+        open_fuse_ctl_dirs(fuse_ctl_dir, &ctl_fds);
     r = run_iterators(ds, skel);
+    close_fds(&ctl_fds);
     lshidden_deep__destroy(skel);
     if (r < 0) {
         deep_result_free(&ds->result);
@@ -252,4 +314,28 @@ int deep_scan_run(struct deep_scan *ds)
 void deep_scan_free(struct deep_scan *ds)
 {
     deep_result_free(&ds->result);
+}
+
+bool deep_scan_listed_fuse_conn(const struct deep_scan *ds, uint32_t conn)
+{
+    if (!ds->fuse_listed)
+        return false;
+    for (size_t i = 0; i < ds->result.len; i++) {
+        const struct deep_object *o = &ds->result.items[i];
+        if (o->kind == DEEP_OBJ_FUSE_CONN && o->fuse_conn == conn && !o->truncated)
+            return true;
+    }
+    return false;
+}
+
+const char *deep_scan_fuse_reason(const struct deep_scan *ds)
+{
+    if (ds->fuse_unavailable[0])
+        return ds->fuse_unavailable;
+    if (!ds->fuse_listed)
+        return "the kernel's BTF describes no FUSE passthrough: is the fuse module's BTF in "
+               "/sys/kernel/btf?";
+    if (ds->fuse_walk_cut)
+        return "too many backing ids to walk";
+    return "the connection was not reached";
 }

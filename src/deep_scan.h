@@ -5,6 +5,7 @@
 #define LSHIDDEN_DEEP_SCAN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "deep_decode.h"
 
@@ -19,12 +20,22 @@ struct deep_scan {
     char fuse_unavailable[320];
     /* Rings whose table could not be listed completely. */
     unsigned incomplete;
+    /* A FUSE backing-id table too large to walk to its end. */
+    bool fuse_walk_cut;
 };
 
 /* LSHIDDEN_DEEP_BTF names the kernel BTF file to use instead of
  * /sys/kernel/btf/vmlinux (kernels that keep it elsewhere, and tests).
+ * fuse_ctl_dir: where fusectl is mounted (NULL if it is not), to reach
+ * FUSE connections that no /dev/fuse fd holds any more.
  * Returns 0, or -errno with ds->unavailable set; the result is then empty. */
-int deep_scan_run(struct deep_scan *ds);
+int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir);
 void deep_scan_free(struct deep_scan *ds);
+
+/* Why the scan could not read FUSE backing-id tables, in a few words. */
+const char *deep_scan_fuse_reason(const struct deep_scan *ds);
+
+/* Whether the scan read FUSE connection conn's backing-id table. */
+bool deep_scan_listed_fuse_conn(const struct deep_scan *ds, uint32_t conn);
 
 #endif

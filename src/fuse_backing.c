@@ -202,8 +202,9 @@ static void scan_connection(struct scan *scan, struct mount_ns *ns, const char *
     struct fixed_table table;
     struct parse_error err = {0, NULL};
     if (r == -ENOENT) {
-        /* --deep read this kernel's backing-id tables itself. */
-        if (!kernel_has_passthrough(&scan->kernel) || (scan->deep && scan->deep->fuse_listed)) {
+        /* --deep read this connection's backing-id table itself. */
+        if (!kernel_has_passthrough(&scan->kernel) ||
+            (scan->deep && deep_scan_listed_fuse_conn(scan->deep, conn))) {
             free(path);
             return;
         }
@@ -213,10 +214,16 @@ static void scan_connection(struct scan *scan, struct mount_ns *ns, const char *
             scan->fuse_unlisted = unlisted;
             unlisted[scan->nfuse_unlisted++] = conn;
         }
-        warning_add(&scan->warnings, WARN_FUSE_HIDDEN, pid, path,
-                    "this kernel does not list FUSE passthrough backing files: those of "
-                    "connection %u cannot be shown",
-                    conn);
+        if (scan->deep)
+            warning_add(&scan->warnings, WARN_FUSE_HIDDEN, pid, path,
+                        "this kernel does not list FUSE passthrough backing files, and --deep "
+                        "could not read them (%s): those of connection %u cannot be shown",
+                        deep_scan_fuse_reason(scan->deep), conn);
+        else
+            warning_add(&scan->warnings, WARN_FUSE_HIDDEN, pid, path,
+                        "this kernel does not list FUSE passthrough backing files: those of "
+                        "connection %u cannot be shown",
+                        conn);
     } else if (r < 0) {
         warning_add(&scan->warnings, warning_kind_for_errno(r), pid, path, "%s", strerror(-r));
     } else if (fixed_table_parse(scan->file_buf.data, scan->file_buf.len, 0, 1, &table, &err) < 0) {
@@ -281,6 +288,17 @@ static bool connection_dir_exists(const char *dir, uint32_t conn)
     struct stat st;
     snprintf(path, sizeof(path), "%s/%u", dir, conn);
     return stat(path, &st) == 0;
+}
+
+char *fuse_ctl_dir_for_deep(struct scan *scan)
+{
+    char mountinfo[4096];
+    int err = 0;
+    if (!scan->opts.live)
+        return NULL;
+    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
+    struct mount_ns *ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+    return fuse_connections_dir(scan, has_fuse_mount(ns));
 }
 
 void fuse_emit_backing_files(struct scan *scan)

@@ -38,4 +38,8 @@ const char *fuse_conn_mountpoints(struct arena *arena, const struct mount_ns *ns
  * and it is empty, mounts fusectl there read-only if live and root. */
 char *fuse_connections_dir(const struct scan *scan, bool wanted);
 
+/* The same for --deep, before the scan: wanted when FUSE filesystems are
+ * mounted in our namespace.  NULL when there is no such directory. */
+char *fuse_ctl_dir_for_deep(struct scan *scan);
+
 #endif

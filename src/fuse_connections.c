@@ -10,6 +10,7 @@
 
 #include <libsmartcols/libsmartcols.h>
 
+#include "deep_scan.h"
 #include "fuse_backing.h"
 #include "json_encode.h"
 #include "text_escape.h"
@@ -100,9 +101,14 @@ static void finish_connections(struct connection_list *list, struct scan *scan,
     for (size_t i = 0; i < list->len; i++) {
         struct fuse_connection *c = &list->items[i];
         c->mountpoints = fuse_conn_mountpoints(&scan->arena, ns, c->conn);
-        for (size_t k = 0; c->has_backing && k < scan->records.len; k++)
-            c->backing += scan->records.items[k].source == SOURCE_FUSE_BACKING &&
-                          scan->records.items[k].fuse_conn == c->conn;
+        /* --deep read the backing-id table where the kernel lists none. */
+        if (scan->deep && deep_scan_listed_fuse_conn(scan->deep, c->conn))
+            c->has_backing = true;
+        for (size_t k = 0; c->has_backing && k < scan->records.len; k++) {
+            const struct file_record *rec = &scan->records.items[k];
+            c->backing += rec->source == SOURCE_FUSE_BACKING && rec->fuse_conn == c->conn &&
+                          rec->has_backing_id;
+        }
     }
     if (list->len > 1)
         qsort(list->items, list->len, sizeof(list->items[0]), cmp_conn);

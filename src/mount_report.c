@@ -213,6 +213,8 @@ void mount_report_summary(const struct record_list *records, const struct mount_
     put_count(stream, &first, c.by_source[SOURCE_NFSD_STATE], "nfsd open file", "nfsd open files");
     put_count(stream, &first, c.by_source[SOURCE_SUBMOUNT], "submount", "submounts");
     put_count(stream, &first, c.by_source[SOURCE_MOUNT_NS], "other namespace", "other namespaces");
+    put_count(stream, &first, c.by_source[SOURCE_FUSE_BACKING], "FUSE backing file",
+              "FUSE backing files");
     bool certain = !first;
     if (!certain)
         fputs(" nothing certain", stream);
@@ -244,14 +246,19 @@ static void describe_holder(const struct file_record *rec, char *buf, size_t n)
     case SOURCE_URING_RING:
         snprintf(buf, n, "pid %d (%s) io_uring ring with no fd", (int)pid, cmd);
         break;
-    case SOURCE_FUSE_BACKING:
+    case SOURCE_FUSE_BACKING: {
+        /* A backing id's file, an open file's own one (--deep), or the
+         * connection as a whole when its files cannot be listed. */
+        const char *what = rec->has_backing_id ? " backing file"
+                           : rec->path         ? " passthrough backing file"
+                                               : "";
         if (rec->proc)
             snprintf(buf, n, "pid %d (%s) FUSE connection %u%s", (int)pid, cmd, rec->fuse_conn,
-                     rec->has_backing_id ? " backing file" : "");
+                     what);
         else
-            snprintf(buf, n, "FUSE connection %u (no server)%s", rec->fuse_conn,
-                     rec->has_backing_id ? " backing file" : "");
+            snprintf(buf, n, "FUSE connection %u (no server)%s", rec->fuse_conn, what);
         break;
+    }
     case SOURCE_MOUNT_NS:
         snprintf(buf, n, "mount namespace %s", rec->object ? rec->object : "?");
         break;

@@ -519,23 +519,30 @@ static int cmp_fuse_server(const void *a, const void *b)
 
 /* Loading and verifying the BPF programs takes longer than a /proc scan of
  * a busy host, so the deep scan runs beside it in a thread of its own. */
+struct deep_job {
+    struct deep_scan *ds;
+    char *fuse_ctl_dir;
+};
+
 static void *deep_thread(void *arg)
 {
-    struct deep_scan *ds = arg;
-    deep_scan_run(ds);
+    struct deep_job *job = arg;
+    deep_scan_run(job->ds, job->fuse_ctl_dir);
     return NULL;
 }
 
-static bool deep_start(struct scan *scan, pthread_t *thread)
+static bool deep_start(struct scan *scan, struct deep_job *job, pthread_t *thread)
 {
     scan->deep = calloc(1, sizeof(*scan->deep));
     if (!scan->deep) {
         warning_add(&scan->warnings, WARN_DEEP, 0, NULL, "--deep unavailable: out of memory");
         return false;
     }
-    if (pthread_create(thread, NULL, deep_thread, scan->deep) == 0)
+    job->ds = scan->deep;
+    job->fuse_ctl_dir = fuse_ctl_dir_for_deep(scan);
+    if (pthread_create(thread, NULL, deep_thread, job) == 0)
         return true;
-    deep_thread(scan->deep);
+    deep_thread(job);
     return false;
 }
 
@@ -554,16 +561,26 @@ static void deep_finish(struct scan *scan)
     if (ds->fuse_unavailable[0])
         warning_add(&scan->warnings, WARN_DEEP, 0, NULL,
                     "--deep: FUSE backing files not listed: %s", ds->fuse_unavailable);
+    if (ds->fuse_walk_cut)
+        warning_add(&scan->warnings, WARN_DEEP, 0, NULL,
+                    "--deep: a FUSE connection has more backing ids than one scan can walk; "
+                    "some are not listed");
 }
 
 int scan_run(struct scan *scan)
 {
+    /* The deep scan needs nothing from /proc until the merge: start it first. */
+    pthread_t deep;
+    struct deep_job job = {NULL, NULL};
+    bool deep_threaded = scan->opts.deep && deep_start(scan, &job, &deep);
     int r = process_set_collect(&scan->processes, scan->opts.proc_root, scan->opts.live,
                                 scan->opts.pids, scan->opts.npids, &scan->arena, &scan->warnings);
-    if (r < 0)
+    if (r < 0) {
+        if (deep_threaded)
+            pthread_join(deep, NULL);
+        free(job.fuse_ctl_dir);
         return r;
-    pthread_t deep;
-    bool deep_threaded = scan->opts.deep && deep_start(scan, &deep);
+    }
     size_t n = worker_count(scan->processes.len);
     if (n > 1) {
         r = scan_in_workers(scan, n);
@@ -573,10 +590,13 @@ int scan_run(struct scan *scan)
     }
     if (deep_threaded)
         pthread_join(deep, NULL);
+    free(job.fuse_ctl_dir);
     if (scan->deep)
         deep_finish(scan);
     if (r < 0)
         return r;
+    if (scan->deep)
+        deep_merge_fuse_servers(scan, scan->deep);
     if (scan->fuse_servers.len > 1)
         qsort(scan->fuse_servers.items, scan->fuse_servers.len, sizeof(scan->fuse_servers.items[0]),
               cmp_fuse_server);

@@ -37,6 +37,7 @@ enum bpf_map_type {
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 };
 enum { BPF_ANY = 0, BPF_NOEXIST = 1 };
+enum { BPF_F_NO_PREALLOC = 1 };
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
@@ -66,6 +67,8 @@ struct inode {
     unsigned short i_mode;
     struct super_block *i_sb;
     unsigned long i_ino;
+    unsigned int i_rdev;
+    void *i_private;
 };
 struct vfsmount {
     struct dentry *mnt_root;
