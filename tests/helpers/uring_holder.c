@@ -5,7 +5,7 @@
  *   uring_holder [--scenarios LIST] [--big-slots N] [--big-files N]
  *                [--contend-hold-ms N] [--contend-gap-ms N] SCRATCH_DIR
  *
- * LIST is comma-separated, from: a b c d big contend (default "a,b,c,d").
+ * LIST is comma-separated, from: a b c d e big contend (default "a,b,c,d").
  *   a        16-slot sparse table: awkward names, a deleted file, sockets,
  *            a pipe, an eventfd, a file opened straight into the table
  *   b        a second ring: a directory, /dev/null, a regular file, a hole;
@@ -13,6 +13,9 @@
  *   c        a ring whose fd was registered (IORING_REGISTER_RING_FDS) and
  *            then closed; only its mmaps keep it alive
  *   d        an SQPOLL ring with fixed files
+ *   e        a ring set up with IORING_SETUP_NO_MMAP | REGISTERED_FD_ONLY
+ *            (Linux 6.5+): it never has an fd or a mapping, and /proc
+ *            shows nothing of it; 4 slots, a file in 0, a deleted one in 2
  *   big      a sparse table of --big-slots slots (default 65536, or the
  *            hard RLIMIT_NOFILE if lower) holding --big-files files
  *            (default 3000)
@@ -24,15 +27,18 @@
  * Files are created under SCRATCH_DIR/uring-holder/, which is removed on
  * exit.  The manifest is one line of JSON on stdout:
  *   {"pid":P,"scratch_hex":H,"rings":[RING...]}
- *   RING = {"name":"a","fd":N|null,"dev":"MAJ:MIN","inode":N,"sq_thread":TID|null,
- *           "table_size":N,"user_bufs":N,"files_listable":bool,"files":[FILE...]}
+ *   RING = {"name":"a","fd":N|null,"dev":"MAJ:MIN"|null,"inode":N|null,
+ *           "sq_thread":TID|null,"table_size":N,"user_bufs":N,"files_listable":bool,
+ *           "mapped":bool,"files":[FILE...]}
  *   FILE = {"slot":N,"path_hex":H,"deleted":bool,"type":"REG|DIR|CHR|SOCK|FIFO|anon",
  *           "dev":"MAJ:MIN","inode":N,"mount_id":N|null}
  * path_hex is the hex of the exact bytes lshidden should report as the path
  * (for deleted files: without the " (deleted)" suffix).  dev/inode come from
  * fstat() of the source fd before it was closed; mount_id from its fdinfo.
  * A ring's dev/inode are those of its anon inode (fstat of the ring fd).
- * "fd" is null and files_listable false for a ring that has no fd left. */
+ * "fd" is null and files_listable false for a ring that has no fd left;
+ * "mapped" is false (and dev/inode null: nothing to fstat) for a ring that
+ * /proc/PID/maps does not show either. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -88,12 +94,14 @@ struct uring_ring {
     unsigned table_size;
     unsigned user_bufs; /* registered buffers */
     bool files_listable;
+    bool mapped;
+    bool raw; /* set up by raw syscalls (scenario e): not a liburing ring */
     struct fixed_file *files;
     size_t nfiles, cap;
 };
 
 struct options {
-    bool a, b, c, d, big, contend;
+    bool a, b, c, d, e, big, contend;
     unsigned big_slots, big_files, contend_hold_ms, contend_gap_ms;
     const char *scratch;
 };
@@ -106,7 +114,7 @@ static char work_dir[PATH_MAX];
 
 static void usage(FILE *out)
 {
-    fputs("usage: uring_holder [--scenarios a,b,c,d,big,contend] [--big-slots N]\n"
+    fputs("usage: uring_holder [--scenarios a,b,c,d,e,big,contend] [--big-slots N]\n"
           "                    [--big-files N] [--contend-hold-ms N] [--contend-gap-ms N]\n"
           "                    SCRATCH_DIR\n",
           out);
@@ -180,6 +188,7 @@ static struct uring_ring *new_ring(const char *name, unsigned flags)
     r->name = name;
     r->fd = r->ring.ring_fd;
     r->files_listable = true;
+    r->mapped = true;
     struct stat st;
     check_sys(fstat(r->fd, &st), "fstat ring");
     r->dev = st.st_dev;
@@ -478,6 +487,58 @@ static void build_ring_d(void)
     add_new_file(r, 3, "d/second");
 }
 
+/* liburing 2.3 and Debian 12's uapi headers predate these (6.5). */
+#define HOLDER_SETUP_NO_MMAP            (1U << 14)
+#define HOLDER_SETUP_REGISTERED_FD_ONLY (1U << 15)
+#define HOLDER_USE_REGISTERED_RING      (1U << 31)
+
+/* NO_MMAP: the rings live in memory we provide, one page each for the SQ
+ * and CQ rings and for the SQEs (a 4-entry ring fits easily).  With
+ * REGISTERED_FD_ONLY io_uring_setup returns a registered ring index, not
+ * an fd: the ring is reachable only through task->io_uring. */
+static void build_ring_e(void)
+{
+    struct uring_ring *r = &rings[nrings];
+    if (nrings == MAX_RINGS)
+        die("too many rings", ENOSPC);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    void *ring_mem = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *sqe_mem = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ring_mem == MAP_FAILED || sqe_mem == MAP_FAILED)
+        die("mmap", errno);
+    struct io_uring_params p;
+    memset(&p, 0, sizeof(p));
+    p.flags = HOLDER_SETUP_NO_MMAP | HOLDER_SETUP_REGISTERED_FD_ONLY;
+    p.sq_off.resv2 = (uint64_t)(uintptr_t)sqe_mem;  /* sq_off.user_addr in 6.5+ */
+    p.cq_off.resv2 = (uint64_t)(uintptr_t)ring_mem; /* cq_off.user_addr */
+    int index = (int)syscall(__NR_io_uring_setup, 4, &p);
+    check_sys(index, "io_uring_setup(NO_MMAP | REGISTERED_FD_ONLY) (needs Linux 6.5+)");
+    nrings++;
+    r->name = "e";
+    r->fd = -1;
+    r->raw = true;
+    r->table_size = 4;
+    make_dir("e");
+    int fds[4] = {-1, -1, -1, -1};
+    const char *names[2] = {"e/kept", "e/deleted file"};
+    for (int i = 0; i < 2; i++) {
+        char path[PATH_MAX];
+        scratch_path(path, sizeof(path), names[i]);
+        int fd = open_new_file(path);
+        struct fixed_file *f = new_fixed_file(r, (unsigned)(2 * i));
+        set_path(f, path);
+        record_identity(f, fd, false);
+        fds[2 * i] = fd;
+    }
+    int ret = (int)syscall(__NR_io_uring_register, index,
+                           IORING_REGISTER_FILES | HOLDER_USE_REGISTERED_RING, fds, 4);
+    check_sys(ret, "io_uring_register(FILES) on the registered ring");
+    check_sys(unlink(r->files[1].path), "unlink");
+    r->files[1].deleted = true;
+    check_sys(close(fds[0]), "close");
+    check_sys(close(fds[2]), "close");
+}
+
 /* A sparse table needs RLIMIT_NOFILE >= its size.  Raising the hard
  * limit needs CAP_SYS_RESOURCE, which containers often lack. */
 static void raise_nofile(rlim_t want)
@@ -695,11 +756,16 @@ static void print_ring(const struct uring_ring *r)
 {
     printf("{\"name\":\"%s\",\"fd\":", r->name);
     r->fd < 0 ? printf("null") : printf("%d", r->fd);
-    printf(",\"dev\":\"%u:%u\",\"inode\":%lu,\"sq_thread\":", major(r->dev), minor(r->dev),
-           (unsigned long)r->inode);
+    if (r->mapped)
+        printf(",\"dev\":\"%u:%u\",\"inode\":%lu", major(r->dev), minor(r->dev),
+               (unsigned long)r->inode);
+    else
+        printf(",\"dev\":null,\"inode\":null");
+    printf(",\"sq_thread\":");
     r->sq_thread ? printf("%d", (int)r->sq_thread) : printf("null");
-    printf(",\"table_size\":%u,\"user_bufs\":%u,\"files_listable\":%s,\"files\":[", r->table_size,
-           r->user_bufs, r->files_listable ? "true" : "false");
+    printf(",\"table_size\":%u,\"user_bufs\":%u,\"files_listable\":%s,\"mapped\":%s,\"files\":[",
+           r->table_size, r->user_bufs, r->files_listable ? "true" : "false",
+           r->mapped ? "true" : "false");
     for (size_t i = 0; i < r->nfiles; i++) {
         if (i)
             putchar(',');
@@ -730,7 +796,8 @@ static void teardown(void)
     stop_contention();
     for (size_t i = nrings; i-- > 0;) {
         struct uring_ring *r = &rings[i];
-        io_uring_queue_exit(&r->ring);
+        if (!r->raw) /* a raw ring goes away with the task */
+            io_uring_queue_exit(&r->ring);
         for (size_t j = 0; j < r->nfiles; j++)
             free(r->files[j].path);
         free(r->files);
@@ -752,7 +819,7 @@ static unsigned parse_count(const char *s, const char *what)
 
 static void parse_scenarios(char *list, struct options *o)
 {
-    o->a = o->b = o->c = o->d = false;
+    o->a = o->b = o->c = o->d = o->e = false;
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
         if (!strcmp(tok, "a"))
             o->a = true;
@@ -762,12 +829,14 @@ static void parse_scenarios(char *list, struct options *o)
             o->c = true;
         else if (!strcmp(tok, "d"))
             o->d = true;
+        else if (!strcmp(tok, "e"))
+            o->e = true;
         else if (!strcmp(tok, "big"))
             o->big = true;
         else if (!strcmp(tok, "contend"))
             o->contend = true;
         else
-            usage_error("unknown scenario (want a,b,c,d,big,contend)");
+            usage_error("unknown scenario (want a,b,c,d,e,big,contend)");
     }
 }
 
@@ -845,6 +914,8 @@ int main(int argc, char **argv)
         build_ring_c();
     if (o.d)
         build_ring_d();
+    if (o.e)
+        build_ring_e();
     if (o.big)
         build_big_ring(o.big_slots, o.big_files);
     if (o.contend)
