@@ -1,7 +1,6 @@
 """lshidden against a real FUSE passthrough server (tests/helpers/fuse_pt_server):
 which process serves which mount, --fuse, and why the backing filesystem stays
 busy.  Needs root and /dev/fuse."""
-import ctypes
 import errno
 import json
 import os
@@ -9,16 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from lshidden_test import helper_path, is_root, run_lshidden
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def umount(path, flags=0):
-    """umount2(2): 0 or the errno."""
-    if _libc.umount2(os.fsencode(path), flags) == 0:
-        return 0
-    return ctypes.get_errno()
+from lshidden_test import FuseServer, is_root, run_lshidden, umount
 
 
 def lshidden_json(*args):
@@ -47,25 +37,10 @@ class FuseServerTest(unittest.TestCase):
             umount(self.back, 2)  # MNT_DETACH, the last resort
 
     def start_server(self, *options):
-        server = subprocess.Popen(
-            [helper_path("fuse_pt_server"), "--watch-stdin", *options, self.mnt, self.back],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.addCleanup(self.stop_server, server)
-        manifest = json.loads(server.stdout.readline() or b"null")
-        self.assertIsNotNone(manifest, server.stderr.read() if server.poll() is not None else "")
+        server = FuseServer(self.mnt, self.back, *options)
+        manifest = server.start()
+        self.addCleanup(server.stop)
         return server, manifest
-
-    def stop_server(self, server):
-        if server.poll() is None:
-            server.stdin.close()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        for stream in (server.stdout, server.stderr):
-            stream.close()
-        umount(self.mnt, 2)
 
     def test_dev_fuse_rows_name_connection_and_mount(self):
         server, m = self.start_server("--clone")
@@ -129,9 +104,10 @@ class FuseServerTest(unittest.TestCase):
 
     def test_server_gone(self):
         server, m = self.start_server()
-        self.stop_server(server)
+        pid = server.pid
+        server.stop()
         result, doc = lshidden_json("--fuse")
-        self.assertFalse([c for c in doc["connections"] if c["server_pids"] == [server.pid]])
+        self.assertFalse([c for c in doc["connections"] if c["server_pids"] == [pid]])
 
 
 if __name__ == "__main__":

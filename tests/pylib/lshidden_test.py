@@ -4,6 +4,7 @@ Environment (set by tests/CMakeLists.txt):
   LSHIDDEN          path of the lshidden binary
   LSHIDDEN_HELPERS  directory holding the helper programs (uring_holder, ...)
 """
+import ctypes
 import json
 import os
 import re
@@ -187,10 +188,11 @@ class HelperProcess:
     holds its objects until stdin reaches EOF.  Use as a context manager, or
     call stop() (tests: self.addCleanup(helper.stop) right after start())."""
 
-    def __init__(self, name, args=(), start_timeout=DEFAULT_TIMEOUT):
+    def __init__(self, name, args=(), start_timeout=DEFAULT_TIMEOUT, parent=None):
         self.name = name
         self.args = list(args)
         self.start_timeout = start_timeout
+        self.parent = parent  # where its temporary directory goes
         self.proc = None
         self.tmp = None
         self.manifest = None
@@ -201,7 +203,7 @@ class HelperProcess:
     def start(self):
         """Starts the helper in a new temporary directory (also its cwd and
         its scratch argument) and returns the manifest."""
-        self.tmp = tempfile.TemporaryDirectory(prefix=f"{self.name}-")
+        self.tmp = tempfile.TemporaryDirectory(prefix=f"{self.name}-", dir=self.parent)
         self.dir = os.path.realpath(self.tmp.name)
         self._stderr = tempfile.TemporaryFile()
         try:
@@ -261,3 +263,59 @@ class HelperProcess:
     def __exit__(self, *exc):
         self.stop(check=exc[0] is None)
         return False
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def umount(path, flags=0):
+    """umount2(2): 0 or the errno."""
+    if _libc.umount2(os.fsencode(path), flags) == 0:
+        return 0
+    return ctypes.get_errno()
+
+
+class FuseServer:
+    """fuse_pt_server serving MOUNTPOINT from BACKING_DIR (with
+    --watch-stdin, so closing its stdin stops it).  start() returns the
+    manifest; stop() is idempotent and detaches the mount."""
+
+    def __init__(self, mountpoint, backing_dir, *options):
+        self.args = [helper_path("fuse_pt_server"), "--watch-stdin", *options, mountpoint,
+                     backing_dir]
+        self.mountpoint = mountpoint
+        self.proc = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def start(self):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        manifest = json.loads(self.proc.stdout.readline() or b"null")
+        if manifest is None:
+            self.proc.wait(timeout=30)
+            raise RuntimeError(f"fuse_pt_server printed no manifest: "
+                               f"{self.proc.stderr.read().decode(errors='replace')}")
+        return manifest
+
+    def kill(self):
+        """SIGKILL: the mount stays, with nobody to answer for it."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        if proc.poll() is None:
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            stream.close()
+        umount(self.mountpoint, 2)  # MNT_DETACH: gone even if a client lingers

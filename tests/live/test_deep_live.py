@@ -1,0 +1,434 @@
+"""Live tests of lshidden --deep: the BPF iterators against real rings
+(uring_holder) and a real FUSE passthrough server (fuse_pt_server).
+
+Each test first shows what the /proc scan gives for the objects it builds,
+then that --deep gives the same files with the kernel's exact identity
+(dev, inode and mount id equal to fstat(2)/stat(2) of the real file, the
+full path, method "bpf"), and the files only the kernel's own tables show:
+fixed files of rings without an fd, a NO_MMAP | REGISTERED_FD_ONLY ring,
+FUSE backing ids.  The failure paths (no privilege, no BTF) must give one
+line on stderr and the /proc results.
+
+Needs root, BTF (/sys/kernel/btf/vmlinux) and a kernel with io_uring and
+FUSE passthrough.  Environment: see tests/pylib/lshidden_test.py.
+"""
+import errno
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from lshidden_test import (FuseServer, HelperProcess, contract_json_keys, describe, is_root,
+                           kernel_version, lshidden_path, mount_points, path_bytes, run_command,
+                           run_json, run_lshidden, umount)
+
+ALL_KEYS = set(contract_json_keys())
+UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+BPF_CAPS = ("--inh-caps=+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon")
+UNAVAILABLE = b"--deep unavailable"
+
+
+def dev_string(st_dev):
+    return f"{os.major(st_dev)}:{os.minor(st_dev)}"
+
+
+def row_key(row):
+    return (row["pid"], row["source"], row["ring_inode"], row["slot"], row["backing_id"],
+            row["note"] if row["source"] == "fuse-backing" and row["backing_id"] is None
+            else None)
+
+
+def rows_by_key(test, rows):
+    got = {}
+    for row in rows:
+        test.assertEqual(set(row), ALL_KEYS, f"keys of {row}")
+        key = row_key(row)
+        test.assertNotIn(key, got, f"duplicate row {row}")
+        got[key] = row
+    return got
+
+
+def exact_file(f, mounts):
+    """What --deep must say of a fixed file of the manifest: everything the
+    kernel knows, deleted files included."""
+    want = {"source": "uring-fixed", "hidden": True, "method": "bpf", "path_complete": True,
+            "deleted": f["deleted"], "type": f["type"], "dev": f["dev"], "inode": f["inode"],
+            "slot": f["slot"]}
+    if f["mount_id"] is not None:
+        want["mount_id"] = f["mount_id"]
+        want["mountpoint"] = mounts[f["mount_id"]]
+    return want
+
+
+def picked(row, want):
+    return {k: (path_bytes(row) if k == "path_bytes" else row[k]) for k in want}
+
+
+@unittest.skipUnless(is_root(), "--deep live tests need root")
+class DeepRingTest(unittest.TestCase):
+    maxDiff = None
+
+    def start_holder(self, *args):
+        helper = HelperProcess("uring_holder", args)
+        manifest = helper.start()
+        self.addCleanup(helper.stop)
+        return manifest
+
+    def run_ok(self, *args, status=0, prefix=(), binary=None):
+        result, doc = run_json(*args, prefix=prefix, binary=binary)
+        self.assertEqual(result.returncode, status, describe(result))
+        return result, doc
+
+    def assert_exact_rows(self, manifest, rows, rings):
+        """Every fixed file of the named rings is one row of rows with its
+        exact identity and full path, and stat(2) of the path agrees."""
+        mounts = mount_points(manifest["pid"])
+        by_ring_slot = {(r["ring_inode"], r["slot"]): r for r in rows
+                        if r["source"] == "uring-fixed"}
+        for ring in manifest["rings"]:
+            if ring["name"] not in rings:
+                continue
+            for f in ring["files"]:
+                row = by_ring_slot.get((ring["inode"], f["slot"]))
+                if not ring["mapped"]:  # no inode in the manifest: match by slot
+                    row = next((r for r in rows if r["source"] == "uring-fixed"
+                                and r["ring_fd"] is None and r["slot"] == f["slot"]), None)
+                context = f"ring {ring['name']} slot {f['slot']}"
+                self.assertIsNotNone(row, context)
+                want = exact_file(f, mounts)
+                want["ring_fd"] = ring["fd"]
+                want["path_bytes"] = bytes.fromhex(f["path_hex"])
+                self.assertEqual(picked(row, want), want, context)
+                if not f["deleted"] and f["type"] in ("REG", "DIR", "CHR"):
+                    st = os.stat(bytes.fromhex(f["path_hex"]))
+                    self.assertEqual((row["dev"], row["inode"]),
+                                     (dev_string(st.st_dev), st.st_ino), context)
+
+    def test_same_files_as_proc_with_exact_identity(self):
+        manifest = self.start_holder("--scenarios", "a,b,c,d")
+        pid = str(manifest["pid"])
+        _, procfs = self.run_ok("-p", pid)
+        _, deep = self.run_ok("--deep", "-p", pid)
+        self.assertEqual(deep["warnings"], [])
+        proc_rows, deep_rows = rows_by_key(self, procfs["files"]), rows_by_key(self, deep["files"])
+        ring_c = next(r for r in manifest["rings"] if r["name"] == "c")
+        only_deep = {(manifest["pid"], "uring-fixed", ring_c["inode"], f["slot"], None, None)
+                     for f in ring_c["files"]}
+        # What /proc listed, plus what it cannot: ring c's fixed files.
+        self.assertEqual(set(deep_rows), set(proc_rows) | only_deep)
+        self.assertTrue(only_deep and not only_deep & set(proc_rows))
+        for key, row in deep_rows.items():
+            self.assertEqual(row["method"], "bpf", row)
+            if key in proc_rows:
+                self.assertEqual(proc_rows[key]["method"], "procfs")
+        # The deleted file: /proc cannot stat it, the kernel knows it.
+        deleted = [r for r in proc_rows.values() if r["deleted"]]
+        self.assertEqual([r["inode"] for r in deleted], [None])
+        self.assert_exact_rows(manifest, deep["files"], {"a", "b", "c", "d"})
+        ring_row = deep_rows[(manifest["pid"], "uring-ring", ring_c["inode"], None, None, None)]
+        self.assertIn("listed by --deep", ring_row["note"])
+
+    def test_ring_fd_registered_and_closed(self):
+        manifest = self.start_holder("--scenarios", "c")
+        pid = str(manifest["pid"])
+        _, procfs = self.run_ok("-p", pid)
+        self.assertEqual([r["source"] for r in procfs["files"]], ["uring-ring"])
+        _, deep = self.run_ok("--deep", "-p", pid)
+        self.assertEqual(sorted(r["source"] for r in deep["files"]),
+                         ["uring-fixed", "uring-ring"])
+        self.assert_exact_rows(manifest, deep["files"], {"c"})
+
+    @unittest.skipUnless(kernel_version() >= (6, 5), "NO_MMAP rings need Linux 6.5")
+    def test_ring_without_fd_or_mapping(self):
+        manifest = self.start_holder("--scenarios", "e")
+        pid = str(manifest["pid"])
+        ring = manifest["rings"][0]
+        self.assertFalse(ring["mapped"])
+        with open(f"/proc/{pid}/maps") as f:
+            self.assertNotIn("io_uring", f.read())
+        # Nothing in /proc shows this ring or its files.
+        self.run_ok("-p", pid, status=1)
+        _, deep = self.run_ok("--deep", "-p", pid)
+        rows = deep["files"]
+        (ring_row,) = [r for r in rows if r["source"] == "uring-ring"]
+        self.assertEqual((ring_row["method"], ring_row["ring_fd"], ring_row["type"]),
+                         ("bpf", None, "anon"))
+        self.assertIn("registered ring fds", ring_row["note"])
+        fixed = [r for r in rows if r["source"] == "uring-fixed"]
+        self.assertEqual(sorted(r["slot"] for r in fixed), [0, 2])
+        self.assertEqual({r["ring_inode"] for r in fixed}, {ring_row["ring_inode"]})
+        self.assert_exact_rows(manifest, rows, {"e"})
+
+    def test_big_table(self):
+        # Far more than one seq buffer holds: the listing resumes many times.
+        manifest = self.start_holder("--scenarios", "big", "--big-files", "3000")
+        ring = manifest["rings"][0]
+        _, deep = self.run_ok("--deep", "-p", str(manifest["pid"]))
+        self.assertEqual(deep["warnings"], [])
+        self.assertEqual(len(deep["files"]), len(ring["files"]))
+        self.assert_exact_rows(manifest, deep["files"], {"big"})
+
+    def test_contended_ring(self):
+        # The /proc scan has to retry while the ring is locked; the kernel's
+        # table can always be read.
+        manifest = self.start_holder("--scenarios", "contend")
+        for attempt in range(20):
+            _, deep = self.run_ok("--deep", "-p", str(manifest["pid"]))
+            self.assertEqual(len(deep["files"]), len(manifest["rings"][0]["files"]),
+                             f"run {attempt}")
+            self.assertTrue(all(r["method"] == "bpf" for r in deep["files"]))
+
+    def test_table_and_columns(self):
+        manifest = self.start_holder("--scenarios", "c")
+        result = run_lshidden("--deep", "-p", str(manifest["pid"]), "-o",
+                              "SOURCE,SLOT,METHOD,INODE,PATH", "-r", "-n")
+        self.assertEqual(result.returncode, 0, describe(result))
+        ring = manifest["rings"][0]
+        f = ring["files"][0]
+        want = {f"uring-ring  bpf {ring['inode']} anon_inode:[io_uring]".encode(),
+                b"uring-fixed 0 bpf %d %s" % (f["inode"], bytes.fromhex(f["path_hex"]))}
+        self.assertEqual(set(result.stdout.splitlines()), want)
+
+    def test_whole_host_has_no_duplicates(self):
+        manifest = self.start_holder("--scenarios", "a,c,d,e")
+        _, deep = self.run_ok("--deep")
+        rows_by_key(self, deep["files"])
+        mine = [r for r in deep["files"] if r["pid"] == manifest["pid"]]
+        expected = sum(len(r["files"]) + (not r["files_listable"]) for r in manifest["rings"])
+        self.assertEqual(len(mine), expected)
+
+    # -- failure paths --------------------------------------------------------
+
+    def unprivileged_copy(self):
+        tmp = tempfile.TemporaryDirectory(prefix="lshidden-bin-")
+        self.addCleanup(tmp.cleanup)
+        os.chmod(tmp.name, 0o755)
+        binary = os.path.join(tmp.name, "lshidden")
+        shutil.copy2(lshidden_path(), binary)
+        os.chmod(binary, 0o755)
+        return binary
+
+    def assert_one_line_reason(self, result, reason):
+        lines = [l for l in result.stderr.splitlines() if UNAVAILABLE in l]
+        self.assertEqual(len(lines), 1, describe(result))
+        self.assertIn(reason, lines[0], describe(result))
+
+    def test_without_btf(self):
+        manifest = self.start_holder("--scenarios", "a,c")
+        pid = str(manifest["pid"])
+        env = {**os.environ, "LSHIDDEN_DEEP_BTF": "/nonexistent/vmlinux"}
+        result = subprocess.run([lshidden_path(), "--deep", "-J", "-p", pid], env=env,
+                                stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        _, procfs = self.run_ok("-p", pid)
+        self.assertEqual(result.returncode, 0, describe(result))
+        doc = json.loads(result.stdout)
+        self.assertEqual(doc["files"], procfs["files"])
+        (warning,) = doc["warnings"]
+        self.assertIn("no kernel BTF (/nonexistent/vmlinux: No such file or directory)",
+                      warning["reason"])
+        table = subprocess.run([lshidden_path(), "--deep", "-p", pid], env=env,
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        self.assert_one_line_reason(table, b"no kernel BTF")
+        self.assertEqual(table.returncode, 0)
+
+    def test_without_privilege(self):
+        manifest = self.start_holder("--scenarios", "a")
+        pid = str(manifest["pid"])
+        binary = self.unprivileged_copy()
+        result = run_lshidden("--deep", prefix=UNPRIVILEGED, binary=binary)
+        self.assert_one_line_reason(result, b"needs root, or CAP_BPF and CAP_PERFMON")
+        # It still lists what /proc lets it see: its own view, like without --deep.
+        plain = run_lshidden(prefix=UNPRIVILEGED, binary=binary)
+        self.assertEqual(result.returncode, plain.returncode, describe(result))
+        self.assertEqual(result.stdout, plain.stdout)
+        result, doc = self.run_ok("--deep", "-p", pid, status=1, prefix=UNPRIVILEGED,
+                                  binary=binary)
+        self.assertEqual(doc["files"], [])
+        self.assertTrue(any("--deep unavailable" in w["reason"] for w in doc["warnings"]))
+
+    def test_with_bpf_capabilities_only(self):
+        # CAP_BPF + CAP_PERFMON are enough for --deep, though not for /proc.
+        manifest = self.start_holder("--scenarios", "a,c")
+        pid = str(manifest["pid"])
+        binary = self.unprivileged_copy()
+        _, procfs = self.run_ok("-p", pid, status=1, prefix=UNPRIVILEGED, binary=binary)
+        self.assertEqual(procfs["files"], [])
+        result, deep = self.run_ok("--deep", "-p", pid, prefix=UNPRIVILEGED + BPF_CAPS,
+                                   binary=binary)
+        self.assertNotIn(UNAVAILABLE, result.stderr, describe(result))
+        self.assert_exact_rows(manifest, deep["files"], {"a", "c"})
+
+    def test_nothing_loaded_without_deep(self):
+        if shutil.which("strace") is None:
+            self.fail("strace is needed (scripts/install-deps)")
+        self.start_holder("--scenarios", "c")
+        trace = tempfile.NamedTemporaryFile(prefix="lshidden-strace-")
+        self.addCleanup(trace.close)
+        # LeakSanitizer cannot run under ptrace (sanitizer builds).
+        env = {**os.environ, "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"}
+        for args, loads in ((["-a", "-J"], False), (["--deep", "-J"], True)):
+            result = run_command(["strace", "-f", "-qq", "-e", "trace=bpf", "-o", trace.name,
+                                  lshidden_path(), *args], env=env)
+            self.assertIn(result.returncode, (0, 1), result.stderr)
+            with open(trace.name) as f:
+                self.assertEqual("BPF_PROG_LOAD" in f.read(), loads, args)
+
+
+@unittest.skipUnless(is_root() and os.path.exists("/dev/fuse"), "needs root and /dev/fuse")
+@unittest.skipUnless(kernel_version() >= (6, 9), "FUSE passthrough needs Linux 6.9")
+class DeepFuseTest(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        self.top = tempfile.mkdtemp(prefix="lshidden-deepfuse-")
+        self.addCleanup(os.rmdir, self.top)
+        self.back = os.path.join(self.top, "back")
+        self.mnt = os.path.join(self.top, "mnt")
+        for d in (self.back, self.mnt):
+            os.mkdir(d)
+            self.addCleanup(os.rmdir, d)
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", self.back], check=True)
+        self.addCleanup(self.unmount_back)
+        for name in ("one", "two"):
+            with open(os.path.join(self.back, name), "w") as f:
+                f.write(f"{name}\n")
+
+    def unmount_back(self):
+        if umount(self.back) != 0:
+            umount(self.back, 2)  # MNT_DETACH, the last resort
+
+    def start_server(self, *options):
+        server = FuseServer(self.mnt, self.back, *options)
+        manifest = server.start()
+        self.addCleanup(server.stop)
+        self.assertTrue(manifest["passthrough"], manifest)
+        return server, manifest
+
+    def open_client(self, name):
+        """A process holding NAME open through the FUSE mount."""
+        with open(os.path.join(self.mnt, name)) as f:
+            client = subprocess.Popen(["sleep", "600"], stdin=f, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+        self.addCleanup(client.wait)
+        self.addCleanup(client.kill)
+        return client
+
+    def backing_rows(self, doc, server_pid):
+        return [r for r in doc["files"] if r["source"] == "fuse-backing"
+                and r["pid"] == server_pid]
+
+    def assert_backing_ids(self, rows, manifest, pid):
+        """One row per backing id of the manifest, with its exact identity."""
+        by_id = {r["backing_id"]: r for r in rows if r["backing_id"] is not None}
+        want_ids = {b["backing_id"] for b in manifest["backing"] if b["backing_id"]}
+        self.assertEqual(set(by_id), want_ids, rows)
+        for b in manifest["backing"]:
+            if not b["backing_id"]:
+                continue
+            row = by_id[b["backing_id"]]
+            want = {"pid": pid, "hidden": True, "method": "bpf", "path": b["path"],
+                    "dev": b["dev"], "inode": b["inode"], "type": "REG", "deleted": False,
+                    "path_complete": True, "fuse_connection": manifest["connection"],
+                    "fuse_mount": self.mnt}
+            self.assertEqual({k: row[k] for k in want}, want, row)
+            self.assertEqual(row["mount_id"], max(i for i, mp in mount_points(os.getpid()).items()
+                                                  if mp == self.back))
+
+    def test_backing_ids_only_deep_can_see(self):
+        server, manifest = self.start_server("--preregister")
+        self.open_client("one")
+        pid = server.pid
+        result, procfs = run_json("-p", str(pid))
+        self.assertEqual(self.backing_rows(procfs, pid), [])
+        self.assertTrue(any("cannot be shown" in w["reason"] for w in procfs["warnings"]))
+        result, deep = run_json("--deep", "-p", str(pid))
+        self.assertEqual(result.returncode, 0, describe(result))
+        self.assertFalse([w for w in deep["warnings"] if "cannot be shown" in w["reason"]
+                          or "--deep" in w["reason"]], deep["warnings"])
+        rows = self.backing_rows(deep, pid)
+        # Both ids: "one" is attached to the open file, "two" to nothing.
+        self.assert_backing_ids(rows, manifest, pid)
+        opened = [r for r in rows if r["backing_id"] is None]
+        (own,) = opened
+        one = next(b for b in manifest["backing"] if b["name"] == "one")
+        self.assertEqual((own["path"], own["inode"], own["method"]),
+                         (one["path"], one["inode"], "bpf"))
+        self.assertIn("passthrough file open at fd 0 of PID", own["note"])
+
+    def test_ids_registered_at_open(self):
+        server, manifest = self.start_server()
+        self.assertTrue(all(b["backing_id"] is None for b in manifest["backing"]))
+        client = self.open_client("two")
+        _, deep = run_json("--deep", "-p", str(server.pid))
+        rows = self.backing_rows(deep, server.pid)
+        two = next(b for b in manifest["backing"] if b["name"] == "two")
+        listed = sorted((r["backing_id"] is None, r["path"], r["inode"]) for r in rows)
+        self.assertEqual(listed, [(False, two["path"], two["inode"]),
+                                  (True, two["path"], two["inode"])])
+        self.assertTrue(any(f"PID {client.pid}" in (r["note"] or "") for r in rows))
+
+    def test_cloned_device_fd_lists_once(self):
+        server, manifest = self.start_server("--preregister", "--clone")
+        _, deep = run_json("--deep", "-p", str(server.pid))
+        self.assert_backing_ids(self.backing_rows(deep, server.pid), manifest, server.pid)
+
+    def test_server_killed_while_mounted(self):
+        # The mount keeps the connection and its backing files; no /dev/fuse
+        # fd is left, only the connection's fusectl directory.
+        server, manifest = self.start_server("--preregister")
+        server.kill()
+        self.assertEqual(umount(self.back), errno.EBUSY)
+        _, deep = run_json("--deep")
+        rows = [r for r in deep["files"] if r["source"] == "fuse-backing"
+                and r["fuse_connection"] == manifest["connection"]]
+        self.assert_backing_ids(rows, manifest, None)
+
+    def test_mount_holders_are_certain(self):
+        server, manifest = self.start_server("--preregister")
+        self.assertEqual(umount(self.back), errno.EBUSY)
+        result, procfs = run_json("--mount", self.back)
+        fuse = [r for r in procfs["files"] if r["holder"] == "fuse" and r["pid"] == server.pid]
+        self.assertEqual([r["possible"] for r in fuse], [True])
+        result, deep = run_json("--mount", self.back, "--deep")
+        self.assertEqual(result.returncode, 0, describe(result))
+        fuse = [r for r in deep["files"] if r["holder"] == "fuse" and r["pid"] == server.pid]
+        self.assertEqual(sorted((r["backing_id"], r["possible"], r["effect"]) for r in fuse),
+                         [(1, False, "blocks-umount"), (2, False, "blocks-umount")])
+        table = run_lshidden("--mount", self.back, "--deep").stdout.decode()
+        self.assertIn("2 FUSE backing files", table.splitlines()[-1])
+
+
+@unittest.skipUnless(is_root(), "--deep live tests need root")
+class DeepMountTest(unittest.TestCase):
+    """--mount --deep: io_uring holders by exact mount id, never "possible"."""
+
+    def setUp(self):
+        self.mnt = tempfile.mkdtemp(prefix="lshidden-deepmnt-")
+        self.addCleanup(os.rmdir, self.mnt)
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", self.mnt], check=True)
+        self.addCleanup(lambda: umount(self.mnt) and umount(self.mnt, 2))
+
+    def test_fdless_rings_become_certain_holders(self):
+        helper = HelperProcess("uring_holder", ["--scenarios", "c,e"], parent=self.mnt)
+        manifest = helper.start()
+        self.addCleanup(helper.stop)
+        self.assertEqual(umount(self.mnt), errno.EBUSY)
+        mine = lambda doc: [r for r in doc["files"] if r["pid"] == manifest["pid"]
+                            and r["holder"] == "io_uring"]
+        _, procfs = run_json("--mount", self.mnt)
+        # /proc: ring c is a possible holder, ring e cannot be seen at all.
+        self.assertEqual([(r["source"], r["possible"]) for r in mine(procfs)],
+                         [("uring-ring", True)])
+        result, deep = run_json("--mount", self.mnt, "--deep")
+        self.assertEqual(result.returncode, 0, describe(result))
+        want = sorted((f["slot"], f["inode"]) for r in manifest["rings"] for f in r["files"])
+        rows = mine(deep)
+        self.assertEqual(sorted((r["slot"], r["inode"]) for r in rows), want)
+        self.assertTrue(all(r["source"] == "uring-fixed" and r["possible"] is False
+                            and r["effect"] == "blocks-umount" for r in rows), rows)
+
+
+if __name__ == "__main__":
+    unittest.main()
