@@ -70,56 +70,111 @@ emit_file() {
     emit "$1" $? /tmp/file.txt
 }
 
+# link_is LINK TARGET: whether the symlink LINK points to TARGET.
+link_is() {
+    [ "$(readlink "$1")" = "$2" ]
+}
+
 # ring_fdinfo SCENARIO PID: every io_uring fd's fdinfo, as SCENARIO.fdinfo.N
 ring_fdinfo() {
     for link in /proc/"$2"/fd/*; do
-        [ "$(readlink "$link")" = "anon_inode:[io_uring]" ] || continue
+        link_is "$link" "anon_inode:[io_uring]" || continue
         emit_file "$1.fdinfo.${link##*/}" /proc/"$2"/fdinfo/"${link##*/}"
     done
 }
 
-# start_holder SCENARIO SCRATCH HELPER-ARGS...: starts uring_holder with its
-# stdin on a fifo (held open on fd 8) and waits for its manifest.  Sets
-# HOLDER_PID; returns non-zero (after emitting its stderr) if it failed.
+# wait_until TRIES COMMAND...: runs COMMAND every 0.1 s until it succeeds,
+# at most TRIES times; returns non-zero if it never did.
+wait_until() {
+    tries=$1
+    shift
+    until "$@"; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+has_manifest() {
+    grep -q '}' /tmp/"$HELPER_SCENARIO".manifest 2>/dev/null
+}
+
+helper_settled() {
+    has_manifest || ! kill -0 "$HELPER_PID" 2>/dev/null
+}
+
+# start_helper SCENARIO COMMAND...: starts COMMAND, a helper that prints a
+# one-line JSON manifest and then holds its objects until its stdin reaches
+# EOF, and waits for the manifest (emitted as SCENARIO.manifest).  Its stdin
+# is a fifo whose write end only a background sleep (KEEPER_PID) holds, so
+# that nothing started meanwhile inherits it and helpers can run side by
+# side.  Sets HELPER_SCENARIO and HELPER_PID; if the helper fails, emits
+# its stderr with its exit status as SCENARIO.holder-err and returns 1.
+start_helper() {
+    HELPER_SCENARIO=$1
+    shift
+    fifo=/tmp/$HELPER_SCENARIO.in
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "$@" <"$fifo" >/tmp/"$HELPER_SCENARIO".manifest 2>/tmp/"$HELPER_SCENARIO".holder-err &
+    HELPER_PID=$!
+    sleep 1000000 >"$fifo" &
+    KEEPER_PID=$!
+    wait_until 600 helper_settled
+    if ! has_manifest; then
+        kill "$HELPER_PID" "$KEEPER_PID" 2>/dev/null
+        wait "$HELPER_PID"
+        status=$?
+        wait "$KEEPER_PID"
+        emit "$HELPER_SCENARIO.holder-err" "$status" /tmp/"$HELPER_SCENARIO".holder-err
+        return 1
+    fi
+    emit "$HELPER_SCENARIO.manifest" - /tmp/"$HELPER_SCENARIO".manifest
+}
+
+# stop_helper: EOF on the last started helper's stdin; emits its stderr with
+# its exit status as SCENARIO.holder-exit.
+stop_helper() {
+    kill "$KEEPER_PID"
+    wait "$KEEPER_PID"
+    wait "$HELPER_PID"
+    emit "$HELPER_SCENARIO.holder-exit" $? /tmp/"$HELPER_SCENARIO".holder-err
+}
+
+# start_holder SCENARIO SCRATCH HELPER-ARGS...: start_helper with uring_holder.
 start_holder() {
     scenario=$1
     scratch=$2
     shift 2
     mkdir -p "$scratch"
-    rm -f /tmp/holder.in
-    mkfifo /tmp/holder.in
-    uring_holder "$@" "$scratch" </tmp/holder.in >/tmp/"$scenario".manifest \
-        2>/tmp/"$scenario".holder-err &
-    HOLDER_PID=$!
-    exec 8>/tmp/holder.in
-    waited=0
-    until grep -q '}' /tmp/"$scenario".manifest 2>/dev/null; do
-        if ! kill -0 "$HOLDER_PID" 2>/dev/null || [ "$waited" -ge 600 ]; then
-            emit "$scenario.holder-err" - /tmp/"$scenario".holder-err
-            return 1
-        fi
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    emit "$scenario.manifest" - /tmp/"$scenario".manifest
-    return 0
+    start_helper "$scenario" uring_holder "$@" "$scratch"
 }
 
-# stop_holder SCENARIO: EOF on the helper's stdin; emits its exit status.
-stop_holder() {
-    exec 8>&-
-    wait "$HOLDER_PID"
-    emit "$1.holder-exit" $? /tmp/"$1".holder-err
-}
+# as-nobody COMMAND...: runs COMMAND as uid 65534 (busybox's setpriv cannot
+# change uids); a script, so that COMMAND keeps its pid in the background.
+cat >/bin/as-nobody <<'EOF'
+#!/bin/sh
+exec su -s /bin/sh -c 'exec "$0" "$@"' -- nobody "$@"
+EOF
+chmod 755 /bin/as-nobody
 
 say "kernel $(uname -r)"
 data guest.uname "$(uname -r)"
 emit_file guest.osrelease /proc/sys/kernel/osrelease
+# The mount ids of pipefs and sockfs, for pseudo files that --deep reports
+# with their mount (anon_inodefs's is in every ring fd's fdinfo).
+: | emit_file guest.fdinfo.FIFO /proc/self/fdinfo/0
+nc -l -p 7777 </dev/null >/dev/null 2>&1 &
+nc_pid=$!
+wait_until 100 test -S /proc/$nc_pid/fd/3
+emit_file guest.fdinfo.SOCK /proc/$nc_pid/fdinfo/3
+kill "$nc_pid"
+wait "$nc_pid"
 
 # ---- fixed files, fd-less rings, SQPOLL (uring_holder scenarios a-d) ------
 say "scenario fixed: uring_holder a,b,c,d"
 if start_holder fixed /tmp/fixed --scenarios a,b,c,d; then
-    pid=$HOLDER_PID
+    pid=$HELPER_PID
     ring_fdinfo fixed "$pid"
     emit_file fixed.mountinfo /proc/"$pid"/mountinfo
     for task in /proc/"$pid"/task/*; do
@@ -130,13 +185,70 @@ if start_holder fixed /tmp/fixed --scenarios a,b,c,d; then
     run fixed.table lshidden -p "$pid"
     run fixed.all lshidden -a -J -p "$pid"
     run fixed.every lshidden -J
-    stop_holder fixed
+    run fixed.deep lshidden --deep -J -p "$pid"
+    run fixed.nobtf env LSHIDDEN_DEEP_BTF=/nonexistent lshidden --deep -J -p "$pid"
+    stop_helper
+fi
+
+# ---- a ring with neither fd nor mapping (uring_holder e: NO_MMAP |
+# REGISTERED_FD_ONLY, Linux 6.5+; older kernels refuse the flags)
+say "scenario nommap: uring_holder e"
+if start_holder nommap /tmp/nommap --scenarios e; then
+    run nommap.json lshidden -J -p "$HELPER_PID"
+    run nommap.deep lshidden --deep -J -p "$HELPER_PID"
+    stop_helper
+fi
+
+# ---- --deep without the privileges to load BPF: uid 65534 looks at its
+# own rings
+say "scenario nobody"
+mkdir -m 1777 /tmp/nobody
+if start_helper nobody as-nobody uring_holder --scenarios b /tmp/nobody; then
+    run nobody.json as-nobody lshidden -J -p "$HELPER_PID"
+    run nobody.deep as-nobody lshidden --deep -J -p "$HELPER_PID"
+    stop_helper
+fi
+
+# ---- FUSE passthrough (Linux 6.9+): a server holding a backing id for each
+# file of a tmpfs, and a client with one of them open.  Where the kernel has
+# no passthrough the server serves reads itself.
+say "scenario fuse"
+F=/mnt/fuse
+mkdir -p "$F/mnt" "$F/back"
+[ -f /lib/modules/fuse.ko ] && run fuse.insmod insmod /lib/modules/fuse.ko
+[ -c /dev/fuse ] || run fuse.mknod mknod /dev/fuse c 10 229
+data fuse.devnode "$(stat -c '%F %t:%T' /dev/fuse 2>&1)"
+data fuse.btf "$(ls /sys/kernel/btf)"
+run fuse.tmpfs mount -t tmpfs -o size=8m lshback "$F/back"
+echo alpha >"$F/back/alpha"
+echo beta >"$F/back/beta"
+if start_helper fuse-pt fuse_pt_server --preregister --watch-stdin "$F/mnt" "$F/back" ||
+    start_helper fuse-plain fuse_pt_server --no-passthrough --watch-stdin "$F/mnt" "$F/back"
+then
+    sleep 100000 3<"$F/mnt/alpha" &
+    client=$!
+    wait_until 100 link_is /proc/$client/fd/3 "$F/mnt/alpha"
+    data fuse.client-pid "$client"
+    emit_file fuse.mountinfo /proc/self/mountinfo
+    # Not -p SERVER: before 6.16 lshidden knows a connection's server
+    # only from a mount of type fuse.COMMAND, and this one's is fuse.ptserver.
+    run fuse.json lshidden -J
+    run fuse.deep lshidden --deep -J
+    run fuse.mount lshidden --mount "$F/back" -J
+    run fuse.mount-deep lshidden --mount "$F/back" --deep -J
+    kill "$client"
+    wait "$client"
+    stop_helper
+    # Gone with its mount: no connection left to hold anything later.
+    wait_until 100 sh -c '! ls -d /sys/fs/fuse/connections/[0-9]* >/dev/null 2>&1'
+    data fuse.connections-after "$(ls /sys/fs/fuse/connections 2>&1)"
 fi
 
 # ---- lshidden --mount on a tmpfs with holders of every kind the guest can
 # make: an open fd, a cwd, io_uring fixed files and an fd-less ring, a loop
 # device, a binfmt_misc F interpreter, a submount, a copy of the mount in
-# another mount namespace.
+# another mount namespace; and rings whose files are elsewhere, which only
+# --deep can tell from the holders on these kernels.
 say "scenario mount"
 M=/mnt/m
 mkdir -p "$M"
@@ -150,8 +262,10 @@ data mount.fd-pid "$!"
 data mount.cwd-pid "$!"
 
 if start_holder mount "$M/uring" --scenarios c,d; then
-    data mount.uring-pid "$HOLDER_PID"
+    data mount.uring-pid "$HELPER_PID"
 fi
+# Rings whose files are elsewhere (one of them with no fd).
+start_holder elsewhere /tmp/elsewhere --scenarios b,c
 
 truncate -s 4M "$M/backing.img"
 run mount.insmod-loop insmod /lib/modules/loop.ko
@@ -169,13 +283,11 @@ run mount.submount mount -t tmpfs -o size=1m lshsub "$M/sub"
 
 unshare -m --propagation private sleep 100000 &
 ns_pid=$!
-waited=0
-while [ "$(readlink /proc/$ns_pid/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] ||
-    [ "$(cat /proc/$ns_pid/comm)" != sleep ]; do
-    [ "$waited" -ge 300 ] && break
-    sleep 0.1
-    waited=$((waited + 1))
-done
+ns_ready() {
+    [ "$(readlink /proc/$ns_pid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] &&
+        [ "$(cat /proc/$ns_pid/comm)" = sleep ]
+}
+wait_until 300 ns_ready
 data mount.ns-pid "$ns_pid"
 data mount.ns "$(readlink /proc/$ns_pid/ns/mnt)"
 
@@ -188,6 +300,7 @@ data mount.stat.interp "$(stat -c '%d %i' "$M/interp")"
 data mount.stat.sub "$(stat -c '%d %i' "$M/sub")"
 run mount.umount umount "$M"
 run mount.json lshidden --mount "$M" -J
+run mount.deep lshidden --mount "$M" --deep -J
 run mount.json-inside lshidden --mount "$M/inside" -J
 run mount.table lshidden --mount "$M"
 run mount.raw lshidden --mount "$M" -o HOLDER,SOURCE,EFFECT,POSSIBLE,PID -n -r

@@ -4,22 +4,24 @@
 
 SERIES is 6.1 or 6.12.  The newest linux-image package of that series that
 apt knows (cloud flavour first, then the generic one) is fetched with
-`apt-get download`; its vmlinuz and the modules the guest loads (loop,
-binfmt_misc) are cached in $LSHIDDEN_KERNEL_CACHE, else
-$XDG_CACHE_HOME/lshidden-kernels, else ~/.cache/lshidden-kernels.  A cached
-kernel is used without the network.  No kernel at all (no package, no
-network, no cache) is a failure, never a skip.
+`apt-get download`; its vmlinuz, config and the modules the guest loads
+(loop, binfmt_misc, fuse: those its config builds as modules) are cached in
+$LSHIDDEN_KERNEL_CACHE, else $XDG_CACHE_HOME/lshidden-kernels, else
+~/.cache/lshidden-kernels.  A cached kernel is used without the network.
+No kernel at all (no package, no network, no cache) is a failure, never a
+skip.
 
 An initramfs is built with cpio from busybox (static), lshidden, the
-uring_holder helper, the shared libraries ldd names for them (and the
-loader), the modules and tests/kernels/guest_init.sh as /init.  qemu
-(TCG) boots it once; /init runs every scenario and writes the outputs to the
-second serial port, the console goes to a log.  A boot that does not finish
-within the boot timeout ($LSHIDDEN_KERNEL_BOOT_TIMEOUT, default 300 s) is
-killed and reported with the console's last lines.  The test methods below
-then check those outputs against the helper's manifest, with the rules of
-the kernels that print only the last name component of a fixed file
-(Linux 5.6-6.13).
+uring_holder and fuse_pt_server helpers, the shared libraries ldd names for
+them (and the loader), the modules and tests/kernels/guest_init.sh as
+/init.  qemu (TCG) boots it once; /init runs every scenario and writes the
+outputs to the second serial port, the console goes to a log.  A boot that
+does not finish within the boot timeout ($LSHIDDEN_KERNEL_BOOT_TIMEOUT,
+default 300 s) is killed and reported with the console's last lines.  The
+test methods below then check those outputs against the helpers'
+manifests, with the rules of the kernels that print only the last name
+component of a fixed file (Linux 5.6-6.13), and the runs with --deep
+against what the kernel itself holds.
 
 Environment: LSHIDDEN, LSHIDDEN_HELPERS (see tests/pylib/lshidden_test.py).
 The boot's files (initramfs, console.log, results.log) are kept in
@@ -63,7 +65,11 @@ SERIES = {
         r"linux-image-6\.12\.(\d+)\+deb12-amd64",
     ]),
 }
-MODULES = ("loop", "binfmt_misc")  # loaded by guest_init.sh from /lib/modules
+# Modules guest_init.sh loads from /lib/modules, by the config option that
+# builds them: needed where the kernel has them as modules (=m), absent
+# where it has them built in (FUSE in the cloud flavour of 6.12).
+MODULES = {"loop": "CONFIG_BLK_DEV_LOOP", "binfmt_misc": "CONFIG_BINFMT_MISC",
+           "fuse": "CONFIG_FUSE_FS"}
 APT_TIMEOUT = 240  # seconds for one apt command
 CONSOLE_TAIL = 40
 # Environment passed on to the guest's commands (sanitizer builds).
@@ -127,7 +133,7 @@ def cached_packages(series):
     """Complete cache entries of the series, best first."""
     root = cache_root()
     names = [n for n in os.listdir(root) if package_rank(series, n)
-             and os.path.exists(os.path.join(root, n, "package"))]
+             and not missing_files(os.path.join(root, n))]
     return sorted(names, key=lambda n: package_rank(series, n))
 
 
@@ -152,9 +158,26 @@ def decompress_module(name, data):
     return data
 
 
+def modular(config):
+    """The MODULES that a kernel config builds as modules."""
+    return [m for m, option in MODULES.items()
+            if re.search(rf"^{option}=m$", config, re.MULTILINE)]
+
+
+def missing_files(kernel_dir):
+    """What a (cached or just extracted) kernel directory lacks: vmlinuz,
+    config, the package's name, each module its config builds as one."""
+    try:
+        with open(os.path.join(kernel_dir, "config")) as f:
+            config = f.read()
+    except OSError:
+        config = ""
+    want = {"vmlinuz", "config", "package", *(m + ".ko" for m in modular(config))}
+    return {name for name in want if not os.path.exists(os.path.join(kernel_dir, name))}
+
+
 def extract_kernel(deb, dest):
     """vmlinuz, config and MODULES (uncompressed .ko) from the package."""
-    wanted = {}
     module_re = re.compile(r"(?:^|/)lib/modules/[^/]+/kernel/.*/(%s)\.ko(\.xz|\.gz|\.zst)?$"
                            % "|".join(MODULES))
     proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE,
@@ -178,13 +201,12 @@ def extract_kernel(deb, dest):
                 data = decompress_module(base, data)
             with open(os.path.join(dest, target), "wb") as f:
                 f.write(data)
-            wanted[target] = member.name
     proc.stdout.close()
     stderr = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     if proc.wait() != 0:
         raise MatrixError(f"dpkg-deb --fsys-tarfile {deb} failed: {stderr}")
-    missing = {"vmlinuz", *(m + ".ko" for m in MODULES)} - set(wanted)
+    missing = missing_files(dest) - {"package"}
     if missing:
         raise MatrixError(f"{deb} has no {', '.join(sorted(missing))}")
 
@@ -314,7 +336,8 @@ def build_initramfs(work, kernel_dir):
         os.makedirs(os.path.join(root, d))
     copy_into(root, find_busybox(), "/bin/busybox", 0o755)
     copy_into(root, GUEST_INIT, "/init", 0o755)
-    binaries = {"lshidden": lshidden_path(), "uring_holder": helper_path("uring_holder")}
+    binaries = {"lshidden": lshidden_path(), "uring_holder": helper_path("uring_holder"),
+                "fuse_pt_server": helper_path("fuse_pt_server")}
     for name, path in binaries.items():
         if not os.access(path, os.X_OK):
             raise MatrixError(f"{path} is missing: build the project first")
@@ -323,8 +346,9 @@ def build_initramfs(work, kernel_dir):
             if not os.path.exists(os.path.join(root, lib.lstrip("/"))):
                 copy_into(root, lib)
     for module in MODULES:
-        copy_into(root, os.path.join(kernel_dir, module + ".ko"), f"/lib/modules/{module}.ko",
-                  0o644)
+        path = os.path.join(kernel_dir, module + ".ko")
+        if os.path.exists(path):
+            copy_into(root, path, f"/lib/modules/{module}.ko", 0o644)
     with open(os.path.join(root, "etc/passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
     with open(os.path.join(root, "etc/group"), "w") as f:
@@ -478,10 +502,19 @@ class Guest:
         status, out = self.get(name + ".out")
         return status, out, self.get(name + ".err")[1].decode(errors="replace")
 
-    def json_of(self, name):
-        status, out, err = self.command(name)
-        if status != 0:
-            raise AssertionError(f"{name}: exit status {status}\nstderr: {err}")
+    def has(self, name):
+        return name in self.blocks
+
+    def version(self):
+        """(major, minor) of the guest's kernel."""
+        major, minor = re.match(r"(\d+)\.(\d+)", self.text("guest.uname")).groups()
+        return int(major), int(minor)
+
+    def json_of(self, name, status=0):
+        """(document, stderr) of a -J run that exited with status."""
+        got, out, err = self.command(name)
+        if got != status:
+            raise AssertionError(f"{name}: exit status {got}, want {status}\nstderr: {err}")
         try:
             doc = json.loads(out)
         except ValueError as e:
@@ -583,7 +616,7 @@ def old_fixed_row(manifest, ring, f):
             **path_fields(old_name(f)), "path_complete": False, "deleted": None,
             "type": "unknown", "dev": None, "inode": None, "mount_id": None,
             "mountpoint": None, "sq_thread": ring["sq_thread"],
-            "user_bufs": ring["user_bufs"], "note": None}
+            "user_bufs": ring["user_bufs"], "note": None, "method": "procfs"}
 
 
 def fdless_ring_row(manifest, ring):
@@ -593,7 +626,7 @@ def fdless_ring_row(manifest, ring):
             "path_complete": True, "deleted": False, "mount_id": None,
             "mountpoint": None, "dev": ring["dev"], "inode": ring["inode"],
             "sq_thread": None, "user_bufs": None,
-            "note": IsStr()}
+            "note": IsStr(), "method": "procfs"}
 
 
 def row_key(row):
@@ -620,18 +653,110 @@ def unescape_hex(raw):
     return re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
 
 
-def mountinfo(text):
-    """{mount point: mount id} (the last mount at each point wins)."""
-    points = {}
+def mountinfo_entries(text):
+    """(mount id, mount point) of each line of a mountinfo file."""
     for line in text.splitlines():
         fields = line.split(" ")
         point = re.sub(r"\\([0-3][0-7][0-7])", lambda m: chr(int(m.group(1), 8)), fields[4])
-        points[point] = int(fields[0])
-    return points
+        yield int(fields[0]), point
+
+
+def mountinfo(text):
+    """{mount point: mount id} (the last mount at each point wins)."""
+    return {point: mount_id for mount_id, point in mountinfo_entries(text)}
+
+
+def mount_points(text):
+    """{mount id: mount point}."""
+    return dict(mountinfo_entries(text))
 
 
 def dev_string(st_dev):
     return f"{os.major(st_dev)}:{os.minor(st_dev)}"
+
+
+# ---- expected rows with --deep: the kernel's own tables --------------------
+
+class Contains:
+    """A string that contains the given text."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __eq__(self, other):
+        return isinstance(other, str) and self.text in other
+
+    def __repr__(self):
+        return f"Contains({self.text!r})"
+
+
+# Files on a kernel-internal mount, named by the kernel ("socket:[N]"...).
+PSEUDO_TYPES = ("SOCK", "FIFO", "anon")
+
+
+def fdinfo_mount_id(text):
+    return int(re.search(rb"^mnt_id:\s*(\d+)$", text, re.MULTILINE).group(1))
+
+
+class DeepFacts:
+    """What the rows of a --deep run are checked against besides a manifest:
+    the mount points of the mount ids (a mountinfo the guest emitted) and
+    the mount ids of pipefs, sockfs and anon_inodefs (the fdinfo of a pipe
+    and a socket of the guest shell's, and of a ring fd, which is an anon
+    inode too)."""
+
+    def __init__(self, g, mountinfo_name):
+        self.points = mount_points(g.text(mountinfo_name))
+        fixed = json.loads(g.data("fixed.manifest"))
+        ring_fd = ring_named(fixed, "a")["fd"]
+        self.pseudo = {"FIFO": fdinfo_mount_id(g.data("guest.fdinfo.FIFO")),
+                       "SOCK": fdinfo_mount_id(g.data("guest.fdinfo.SOCK")),
+                       "anon": fdinfo_mount_id(g.data(f"fixed.fdinfo.{ring_fd}"))}
+        # Every ring is an anon inode on the same filesystem.
+        self.anon_dev = ring_named(fixed, "a")["dev"]
+
+    def identity(self, f):
+        """type/dev/inode/mount_id/mountpoint of a manifest file: fstat and
+        fdinfo of it before it was registered; a pseudo file's mount is its
+        filesystem's, which no mountinfo lists."""
+        if f["type"] in PSEUDO_TYPES:
+            mount_id, point = self.pseudo[f["type"]], None
+        else:
+            mount_id, point = f["mount_id"], self.points[f["mount_id"]]
+        return {"type": f["type"], "dev": f["dev"], "inode": f["inode"], "mount_id": mount_id,
+                "mountpoint": point}
+
+
+def deep_fixed_row(manifest, ring, f, facts):
+    """A fixed file as --deep reads it from the ring's table: the full path
+    on any kernel, deletion, the file's own identity."""
+    return {**process_fields(manifest["pid"]), "source": "uring-fixed", "hidden": True,
+            "fd": None, "ring_fd": ring["fd"], "ring_inode": ring["inode"], "slot": f["slot"],
+            **path_fields(bytes.fromhex(f["path_hex"])), "path_complete": True,
+            "deleted": f["deleted"], **facts.identity(f), "sq_thread": ring["sq_thread"],
+            # /proc gives the count of registered buffers; a ring it cannot
+            # read has none known.
+            "user_bufs": ring["user_bufs"] if ring["files_listable"] else None,
+            "note": None, "backing_id": None, "method": "bpf"}
+
+
+def deep_hidden_rows(manifest, facts):
+    """{row_key: row} of lshidden --deep -p PID: every ring's fixed files,
+    and its own row for a ring with no fd."""
+    rows = {}
+    for ring in manifest["rings"]:
+        if not ring["files_listable"]:
+            rows[("uring-ring", ring["inode"], None)] = {**fdless_ring_row(manifest, ring),
+                                                         "method": "bpf"}
+        for f in ring["files"]:
+            rows[("uring-fixed", ring["inode"], f["slot"])] = deep_fixed_row(manifest, ring, f,
+                                                                             facts)
+    return rows
+
+
+def as_holder(row, holder, possible):
+    """row as a --mount holder of the mount (umount fails with EBUSY)."""
+    return {**row, "holder": holder, "effect": "blocks-umount", "possible": possible}
 
 
 # ---- the checks -------------------------------------------------------------------
@@ -652,6 +777,34 @@ class KernelTest(unittest.TestCase):
                          f"{context}: set of (source, ring_inode, slot)")
         for key, want in expected.items():
             self.assertEqual(want, {k: got[key].get(k) for k in want}, f"{context}: row {key}")
+
+    def assert_rows_match(self, expected, rows, context):
+        """rows are the expected ones (a list), in any order."""
+        self.assertEqual(len(rows), len(expected),
+                         f"{context}: want {len(expected)} rows, got {json.dumps(rows, indent=1)}")
+        unmatched = list(rows)
+        for want in expected:
+            for row in unmatched:
+                if {k: row.get(k) for k in want} == want:
+                    unmatched.remove(row)
+                    break
+            else:
+                best = max(unmatched, key=lambda r: sum(r.get(k) == v for k, v in want.items()))
+                self.assertEqual(want, {k: best.get(k) for k in want}, f"{context}: no such row")
+
+    def assert_deep_unavailable(self, doc, err, why):
+        """--deep said, once and on one line, that it could not run, and why."""
+        self.assertEqual([w["reason"] for w in doc["warnings"]],
+                         [Contains("--deep unavailable")], err)
+        self.assertIn(why, doc["warnings"][0]["reason"])
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 1, err)
+        self.assertIn("--deep unavailable", lines[0])
+        self.assertIn(why, lines[0])
+
+    def require(self, version, feature):
+        if self.g.version() < version:
+            self.skipTest(f"Linux {KERNEL} has no {feature} (Linux {version[0]}.{version[1]}+)")
 
 
 class BootTest(KernelTest):
@@ -809,6 +962,202 @@ class FixedFilesTest(KernelTest):
         status, err = self.g.get("fixed.holder-exit")
         self.assertEqual(status, 0, err.decode(errors="replace"))
 
+    def test_deep(self):
+        # The kernel's own tables: what /proc lists, made exact, plus the
+        # files of ring c, whose table /proc cannot read.
+        manifest = self.manifest()
+        doc, err = self.g.json_of("fixed.deep")
+        self.assertEqual(doc["warnings"], [], err)
+        proc, _ = self.g.json_of("fixed.json")
+        ring_c = ring_named(manifest, "c")
+        c_files = {("uring-fixed", ring_c["inode"], f["slot"]) for f in ring_c["files"]}
+        self.assertTrue(c_files)
+        self.assertEqual({row_key(r) for r in doc["files"]},
+                         {row_key(r) for r in proc["files"]} | c_files)
+        self.assert_rows(deep_hidden_rows(manifest, DeepFacts(self.g, "fixed.mountinfo")),
+                         doc["files"], "lshidden --deep -J -p PID")
+
+    def test_deep_without_btf(self):
+        doc, err = self.g.json_of("fixed.nobtf")
+        self.assert_deep_unavailable(doc, err, "no kernel BTF (/nonexistent:")
+        proc, _ = self.g.json_of("fixed.json")
+        self.assertEqual(doc["files"], proc["files"])
+
+
+class NoMmapRingTest(KernelTest):
+    """uring_holder e: a ring set up with IORING_SETUP_NO_MMAP |
+    REGISTERED_FD_ONLY (Linux 6.5+) has no fd and no mapping, so /proc
+    shows nothing of it; --deep finds it in the task's registered rings.
+    Older kernels refuse the flags, and the helper says so."""
+
+    NO_MMAP = (6, 5)
+
+    def manifest(self):
+        self.require(self.NO_MMAP, "IORING_SETUP_NO_MMAP")
+        manifest = json.loads(self.g.data("nommap.manifest"))
+        ring = ring_named(manifest, "e")
+        self.assertEqual((ring["fd"], ring["mapped"], ring["files_listable"]),
+                         (None, False, False))
+        return manifest
+
+    def test_helper(self):
+        if self.g.version() >= self.NO_MMAP:
+            status, err = self.g.get("nommap.holder-exit")
+            self.assertEqual(status, 0, err)
+            return
+        self.assertFalse(self.g.has("nommap.manifest"))
+        status, err = self.g.get("nommap.holder-err")
+        self.assertEqual(status, 1, err)
+        self.assertIn(b"io_uring_setup(NO_MMAP | REGISTERED_FD_ONLY) (needs Linux 6.5+): "
+                      b"Invalid argument", err)
+
+    def test_proc_shows_nothing(self):
+        self.manifest()
+        doc, err = self.g.json_of("nommap.json", status=1)
+        self.assertEqual((doc["files"], doc["warnings"]), ([], []), err)
+
+    def test_deep(self):
+        manifest = self.manifest()
+        doc, err = self.g.json_of("nommap.deep")
+        self.assertEqual(doc["warnings"], [], err)
+        rings = [r for r in doc["files"] if r["source"] == "uring-ring"]
+        self.assertEqual(len(rings), 1, doc["files"])
+        inode = rings[0]["ring_inode"]
+        self.assertIsInstance(inode, int)
+        # The manifest cannot know the ring's anon inode (nothing to fstat).
+        facts = DeepFacts(self.g, "fixed.mountinfo")
+        ring = {**ring_named(manifest, "e"), "inode": inode, "dev": facts.anon_dev}
+        self.assert_rows(deep_hidden_rows({**manifest, "rings": [ring]}, facts), doc["files"],
+                         "lshidden --deep -J -p PID")
+        files = sorted((r["slot"], r["path"].rsplit("/", 2)[1:], r["deleted"])
+                       for r in doc["files"] if r["source"] == "uring-fixed")
+        self.assertEqual(files, [(0, ["e", "kept"], False), (2, ["e", "deleted file"], True)])
+
+
+class UnprivilegedTest(KernelTest):
+    """--deep as uid 65534, on a ring of its own (uring_holder b): it cannot
+    load BPF programs, says so once, and lists what /proc shows."""
+
+    def test_deep_needs_privileges(self):
+        manifest = json.loads(self.g.data("nobody.manifest"))
+        proc, err = self.g.json_of("nobody.json")
+        self.assertEqual((proc["warnings"], err), ([], ""))
+        expected = {key: {**row, "uid": 65534, "user": "nobody"}
+                    for key, row in expected_hidden_rows(manifest).items()}
+        self.assert_rows(expected, proc["files"], "lshidden -J -p PID as nobody")
+        doc, err = self.g.json_of("nobody.deep")
+        self.assert_deep_unavailable(doc, err, "needs root")
+        self.assertEqual(doc["files"], proc["files"])
+
+    def test_helper_exits_cleanly(self):
+        status, err = self.g.get("nobody.holder-exit")
+        self.assertEqual(status, 0, err.decode(errors="replace"))
+
+
+class FuseTest(KernelTest):
+    """A FUSE passthrough server (Linux 6.9+) with a backing id for each
+    file of a tmpfs (--preregister), and a client with one file open: the
+    kernel holds those backing files with no fd anywhere, and no released
+    kernel lists them, but --deep reads the connection's table.  Without
+    passthrough the server serves reads itself; --deep then has nothing to
+    find and must say nothing."""
+
+    PASSTHROUGH = (6, 9)
+    BACK = "/mnt/fuse/back"
+
+    def passthrough(self):
+        return self.g.version() >= self.PASSTHROUGH
+
+    def server_name(self):
+        return "fuse-pt" if self.passthrough() else "fuse-plain"
+
+    def server(self):
+        return json.loads(self.g.data(self.server_name() + ".manifest"))
+
+    def test_setup(self):
+        g = self.g
+        if os.path.exists(os.path.join(g.kernel_dir, "fuse.ko")):
+            status, _, err = g.command("fuse.insmod")
+            self.assertEqual(status, 0, err)
+        self.assertEqual(g.text("fuse.devnode"), "character special file a:e5")
+        self.assertEqual(g.command("fuse.tmpfs")[0], 0)
+        if not self.passthrough():
+            status, err = g.get("fuse-pt.holder-err")
+            self.assertEqual(status, 1, err)
+            self.assertIn(b"the kernel did not offer FUSE passthrough", err)
+        server = self.server()
+        self.assertEqual(server["passthrough"], self.passthrough())
+        self.assertEqual(sorted(b["name"] for b in server["backing"]), ["alpha", "beta"])
+
+    def test_server_exits_cleanly(self):
+        g = self.g
+        status, err = g.get(self.server_name() + ".holder-exit")
+        self.assertEqual(status, 0, err)
+        stats = re.search(rb"^fuse_pt_server: stats (\{.*\})$", err, re.MULTILINE)
+        self.assertIsNotNone(stats, err)
+        stats = json.loads(stats.group(1))
+        self.assertEqual(stats["passthrough_opens"], 1 if self.passthrough() else 0, stats)
+        # Nothing of it is left for the scenarios after it.
+        self.assertNotRegex(g.text("fuse.connections-after"), r"(?m)^\d+$")
+
+    def backing_rows(self):
+        """The hidden rows of the server's backing files: one per backing
+        id, and the backing file the kernel opened for the client's file."""
+        server = self.server()
+        common = {**process_fields(server["pid"], "fuse_pt_server"), "source": "fuse-backing",
+                  "hidden": True, "fd": None, "ring_fd": None, "ring_inode": None, "slot": None,
+                  "type": "REG", "path_raw": None, "path_complete": True, "deleted": False,
+                  "mount_id": mountinfo(self.g.text("fuse.mountinfo"))[self.BACK],
+                  "mountpoint": self.BACK, "fuse_connection": server["connection"],
+                  "fuse_mount": server["mountpoint"], "method": "bpf"}
+        rows = [{**common, "backing_id": b["backing_id"], "path": b["path"], "dev": b["dev"],
+                 "inode": b["inode"], "note": None} for b in server["backing"]]
+        self.assertEqual(len({r["backing_id"] for r in rows}), 2, rows)
+        alpha = next(b for b in server["backing"] if b["name"] == "alpha")
+        client = self.g.text("fuse.client-pid")
+        rows.append({**common, "backing_id": None, "path": alpha["path"], "dev": alpha["dev"],
+                     "inode": alpha["inode"], "note": Contains(f"PID {client}")})
+        return rows
+
+    def assert_nothing(self, name):
+        doc, err = self.g.json_of(name, status=1)
+        self.assertEqual((doc["files"], doc["warnings"]), ([], []), err)
+
+    def test_without_deep(self):
+        if not self.passthrough():
+            self.assert_nothing("fuse.json")
+            return
+        conn = self.server()["connection"]
+        doc, err = self.g.json_of("fuse.json", status=1)
+        self.assertEqual(doc["files"], [])
+        self.assertEqual([(w["path"], w["reason"]) for w in doc["warnings"]],
+                         [(f"/sys/fs/fuse/connections/{conn}/backing_files",
+                           Contains(f"connection {conn} cannot be shown"))], err)
+
+    def test_deep(self):
+        if not self.passthrough():
+            self.assert_nothing("fuse.deep")
+            return
+        doc, err = self.g.json_of("fuse.deep")
+        self.assertEqual(doc["warnings"], [], err)
+        self.assert_rows_match(self.backing_rows(), doc["files"], "lshidden --deep -J")
+
+    def test_mount(self):
+        if not self.passthrough():
+            self.assert_nothing("fuse.mount")
+            self.assert_nothing("fuse.mount-deep")
+            return
+        server = self.server()
+        doc, err = self.g.json_of("fuse.mount")
+        self.assert_rows_match([{"holder": "fuse", "possible": True,
+                                 "fuse_connection": server["connection"],
+                                 "object": f"FUSE connection {server['connection']}"}],
+                               doc["files"], f"lshidden --mount {self.BACK} -J")
+        doc, err = self.g.json_of("fuse.mount-deep")
+        self.assertEqual(doc["warnings"], [], err)
+        self.assert_rows_match([as_holder(r, "fuse", False) for r in self.backing_rows()],
+                               doc["files"], f"lshidden --mount {self.BACK} --deep -J")
+
 
 class MountTest(KernelTest):
     """lshidden --mount on a tmpfs held in every way the guest can make."""
@@ -828,9 +1177,30 @@ class MountTest(KernelTest):
                 "fd_pid": int(g.text("mount.fd-pid")), "cwd_pid": int(g.text("mount.cwd-pid")),
                 "ns_pid": int(g.text("mount.ns-pid")),
                 "ns": int(re.fullmatch(r"mnt:\[(\d+)\]", ns).group(1)),
-                "uring": json.loads(g.data("mount.manifest"))}
+                "uring": json.loads(g.data("mount.manifest")),
+                "elsewhere": json.loads(g.data("elsewhere.manifest"))}
 
-    def expected(self, f):
+    @staticmethod
+    def uring_rows(uring):
+        """Without --deep, on these kernels: every fixed file of every ring
+        and every ring with no fd might hold the mount."""
+        rows = []
+        for ring in uring["rings"]:
+            if not ring["files_listable"]:
+                rows.append(as_holder(fdless_ring_row(uring, ring), "io_uring", True))
+                continue
+            for file in ring["files"]:
+                rows.append(as_holder(old_fixed_row(uring, ring, file), "io_uring", True))
+        return rows
+
+    def deep_uring_rows(self, uring):
+        """With --deep: the fixed files on the mount, certain, with no row
+        for their rings."""
+        facts = DeepFacts(self.g, "mount.mountinfo")
+        return [as_holder(deep_fixed_row(uring, ring, file, facts), "io_uring", False)
+                for ring in uring["rings"] for file in ring["files"]]
+
+    def expected(self, f, deep=False):
         M = self.M
         holder = {"effect": "blocks-umount", "possible": False}
         process = {**holder, "holder": "process", "uid": 0, "user": "root", "hidden": False,
@@ -844,15 +1214,10 @@ class MountTest(KernelTest):
              "type": "DIR", "path": f"{M}/cwd", "dev": f["stat"]["cwd"][0],
              "inode": f["stat"]["cwd"][1]},
         ]
-        uring = f["uring"]
-        for ring in uring["rings"]:
-            if not ring["files_listable"]:
-                rows.append({**fdless_ring_row(uring, ring), "holder": "io_uring",
-                             "effect": "blocks-umount", "possible": True})
-                continue
-            for file in ring["files"]:
-                rows.append({**old_fixed_row(uring, ring, file), "holder": "io_uring",
-                             "effect": "blocks-umount", "possible": True})
+        if deep:
+            rows += self.deep_uring_rows(f["uring"])
+        else:
+            rows += self.uring_rows(f["uring"]) + self.uring_rows(f["elsewhere"])
         kernel = {**holder, "pid": None, "fd": None, "hidden": False, "path_complete": True,
                   "mount_id": f["mount_id"], "mountpoint": M}
         rows += [
@@ -871,19 +1236,6 @@ class MountTest(KernelTest):
              "mount_id": f["ns_mount_id"], "mountpoint": M, "dev": f["stat"]["open-file"][0]},
         ]
         return rows
-
-    def assert_holder_rows(self, expected, rows, context):
-        self.assertEqual(len(rows), len(expected),
-                         f"{context}: want {len(expected)} rows, got {json.dumps(rows, indent=1)}")
-        unmatched = list(rows)
-        for want in expected:
-            for row in unmatched:
-                if {k: row.get(k) for k in want} == want:
-                    unmatched.remove(row)
-                    break
-            else:
-                best = max(unmatched, key=lambda r: sum(r.get(k) == v for k, v in want.items()))
-                self.assertEqual(want, {k: best.get(k) for k in want}, f"{context}: no such row")
 
     def test_setup(self):
         # Each holder was really made.
@@ -905,7 +1257,17 @@ class MountTest(KernelTest):
         for name, what in (("mount.json", self.M), ("mount.json-inside", f"{self.M}/inside")):
             doc, err = self.g.json_of(name)
             self.assertEqual(doc["warnings"], [], err)
-            self.assert_holder_rows(expected, doc["files"], f"lshidden --mount {what} -J")
+            self.assert_rows_match(expected, doc["files"], f"lshidden --mount {what} -J")
+
+    def test_deep(self):
+        # The mount's fixed files are certain holders, the rings' own rows
+        # and the files elsewhere are gone.
+        f = self.facts()
+        doc, err = self.g.json_of("mount.deep")
+        self.assertEqual(doc["warnings"], [], err)
+        self.assert_rows_match(self.expected(f, deep=True), doc["files"],
+                               f"lshidden --mount {self.M} --deep -J")
+        self.assertNotIn(f["elsewhere"]["pid"], [r["pid"] for r in doc["files"]])
 
     def test_table(self):
         f = self.facts()
