@@ -227,6 +227,11 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
                  strerror(-r));
     if (skel->bss->fuse_walk_cut)
         ds->fuse_walk_cut = true;
+    if (skel->bss->claims_full && r == 0) {
+        snprintf(ds->unavailable, sizeof(ds->unavailable),
+                 "more rings and FUSE connections than it can tell apart");
+        r = -E2BIG;
+    }
     free(out.data);
     return r;
 }

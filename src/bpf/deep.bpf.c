@@ -59,8 +59,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __uint(map_flags, BPF_F_NO_PREALLOC); /* most hosts have a handful of rings */
+    /* Entries are allocated as rings are met: most hosts have a handful. */
+    __uint(max_entries, 1 << 20);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, u64);
     __type(value, u64);
 } claimed SEC(".maps");
@@ -113,6 +114,9 @@ u32 fuse_layout_known;
 
 /* Set when a FUSE backing-id table was larger than one walk can cover. */
 u32 fuse_walk_cut;
+
+/* Set when `claimed` could not take another object. */
+u32 claims_full;
 
 /* The most one slot can write: its record, the path, a length per
  * component, the end marker and a truncation record after it. */
@@ -302,7 +306,8 @@ static __always_inline bool claim(u64 key, u64 tag)
     u64 *v = bpf_map_lookup_elem(&claimed, &key);
     if (v)
         return *v == tag;
-    bpf_map_update_elem(&claimed, &key, &tag, BPF_NOEXIST);
+    if (bpf_map_update_elem(&claimed, &key, &tag, BPF_NOEXIST) != 0)
+        claims_full = 1; /* listed by every way it is reached: duplicates */
     return true;
 }
 
