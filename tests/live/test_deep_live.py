@@ -20,9 +20,9 @@ import subprocess
 import tempfile
 import unittest
 
-from lshidden_test import (FuseServer, HelperProcess, contract_json_keys, describe, is_root,
-                           kernel_version, lshidden_path, mount_points, path_bytes, run_command,
-                           run_json, run_lshidden, umount)
+from lshidden_test import (HelperProcess, contract_json_keys, describe, is_root, kernel_version,
+                           lshidden_path, mount_points, mount_tmpfs, path_bytes, run_command,
+                           run_json, run_lshidden, start_fuse_server, umount, unprivileged_copy)
 
 ALL_KEYS = set(contract_json_keys())
 UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
@@ -201,15 +201,6 @@ class DeepRingTest(unittest.TestCase):
 
     # -- failure paths --------------------------------------------------------
 
-    def unprivileged_copy(self):
-        tmp = tempfile.TemporaryDirectory(prefix="lshidden-bin-")
-        self.addCleanup(tmp.cleanup)
-        os.chmod(tmp.name, 0o755)
-        binary = os.path.join(tmp.name, "lshidden")
-        shutil.copy2(lshidden_path(), binary)
-        os.chmod(binary, 0o755)
-        return binary
-
     def assert_one_line_reason(self, result, reason):
         lines = [l for l in result.stderr.splitlines() if UNAVAILABLE in l]
         self.assertEqual(len(lines), 1, describe(result))
@@ -236,7 +227,7 @@ class DeepRingTest(unittest.TestCase):
     def test_without_privilege(self):
         manifest = self.start_holder("--scenarios", "a")
         pid = str(manifest["pid"])
-        binary = self.unprivileged_copy()
+        binary = unprivileged_copy(self)
         result = run_lshidden("--deep", prefix=UNPRIVILEGED, binary=binary)
         self.assert_one_line_reason(result, b"needs root, or CAP_BPF and CAP_PERFMON")
         # It still lists what /proc lets it see: its own view, like without --deep.
@@ -252,7 +243,7 @@ class DeepRingTest(unittest.TestCase):
         # CAP_BPF + CAP_PERFMON are enough for --deep, though not for /proc.
         manifest = self.start_holder("--scenarios", "a,c")
         pid = str(manifest["pid"])
-        binary = self.unprivileged_copy()
+        binary = unprivileged_copy(self)
         _, procfs = self.run_ok("-p", pid, status=1, prefix=UNPRIVILEGED, binary=binary)
         self.assertEqual(procfs["files"], [])
         result, deep = self.run_ok("--deep", "-p", pid, prefix=UNPRIVILEGED + BPF_CAPS,
@@ -289,20 +280,13 @@ class DeepFuseTest(unittest.TestCase):
         for d in (self.back, self.mnt):
             os.mkdir(d)
             self.addCleanup(os.rmdir, d)
-        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", self.back], check=True)
-        self.addCleanup(self.unmount_back)
+        mount_tmpfs(self, self.back)
         for name in ("one", "two"):
             with open(os.path.join(self.back, name), "w") as f:
                 f.write(f"{name}\n")
 
-    def unmount_back(self):
-        if umount(self.back) != 0:
-            umount(self.back, 2)  # MNT_DETACH, the last resort
-
     def start_server(self, *options):
-        server = FuseServer(self.mnt, self.back, *options)
-        manifest = server.start()
-        self.addCleanup(server.stop)
+        server, manifest = start_fuse_server(self, self.mnt, self.back, *options)
         self.assertTrue(manifest["passthrough"], manifest)
         return server, manifest
 
@@ -407,8 +391,7 @@ class DeepMountTest(unittest.TestCase):
     def setUp(self):
         self.mnt = tempfile.mkdtemp(prefix="lshidden-deepmnt-")
         self.addCleanup(os.rmdir, self.mnt)
-        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", self.mnt], check=True)
-        self.addCleanup(lambda: umount(self.mnt) and umount(self.mnt, 2))
+        mount_tmpfs(self, self.mnt)
 
     def test_fdless_rings_become_certain_holders(self):
         helper = HelperProcess("uring_holder", ["--scenarios", "c,e"], parent=self.mnt)

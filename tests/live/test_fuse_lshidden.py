@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from lshidden_test import FuseServer, is_root, run_lshidden, umount
+from lshidden_test import is_root, mount_tmpfs, run_lshidden, start_fuse_server, umount
 
 
 def lshidden_json(*args):
@@ -27,20 +27,12 @@ class FuseServerTest(unittest.TestCase):
         self.addCleanup(os.rmdir, self.back)
         os.mkdir(self.mnt)
         self.addCleanup(os.rmdir, self.mnt)
-        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", self.back], check=True)
-        self.addCleanup(self.unmount_back)
+        mount_tmpfs(self, self.back)
         with open(os.path.join(self.back, "data"), "w") as f:
             f.write("backing bytes\n")
 
-    def unmount_back(self):
-        if umount(self.back) != 0:
-            umount(self.back, 2)  # MNT_DETACH, the last resort
-
     def start_server(self, *options):
-        server = FuseServer(self.mnt, self.back, *options)
-        manifest = server.start()
-        self.addCleanup(server.stop)
-        return server, manifest
+        return start_fuse_server(self, self.mnt, self.back, *options)
 
     def test_dev_fuse_rows_name_connection_and_mount(self):
         server, m = self.start_server("--clone")

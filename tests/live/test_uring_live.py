@@ -8,13 +8,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import unittest
 
 from lshidden_test import (AnyOf, HelperProcess, HexOf, IsStr, contract_json_keys, describe,
-                           is_root, lshidden_path, mount_points, path_bytes, run_json, run_lshidden,
-                           unescape_hex)
+                           is_root, mount_points, path_bytes, run_json, run_lshidden, unescape_hex,
+                           unprivileged_copy)
 
 # Every file record has exactly the keys the contract lists.
 ALL_KEYS = set(contract_json_keys())
@@ -342,22 +341,12 @@ class UringLiveTest(unittest.TestCase):
 
     # -- unprivileged -------------------------------------------------------------
 
-    def unprivileged_copy(self):
-        """lshidden copied where uid 65534 can surely run it."""
-        tmp = tempfile.TemporaryDirectory(prefix="lshidden-bin-")
-        self.addCleanup(tmp.cleanup)
-        os.chmod(tmp.name, 0o755)
-        binary = os.path.join(tmp.name, "lshidden")
-        shutil.copy2(lshidden_path(), binary)
-        os.chmod(binary, 0o755)
-        return binary
-
     def test_unprivileged(self):
         if shutil.which("setpriv") is None:
             self.fail("setpriv (util-linux) is needed")
         _, manifest = self.start_helper("--scenarios", "a")
         pid = manifest["pid"]
-        binary = self.unprivileged_copy()
+        binary = unprivileged_copy(self)
 
         inspect_failed = r"(?i)(could not|cannot) be inspected"
         result = run_lshidden(prefix=UNPRIVILEGED, binary=binary)

@@ -8,6 +8,7 @@ import ctypes
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -319,3 +320,29 @@ class FuseServer:
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             stream.close()
         umount(self.mountpoint, 2)  # MNT_DETACH: gone even if a client lingers
+
+
+def unprivileged_copy(test):
+    """lshidden copied where uid 65534 can surely run it; removed with the
+    test."""
+    tmp = tempfile.TemporaryDirectory(prefix="lshidden-bin-")
+    test.addCleanup(tmp.cleanup)
+    os.chmod(tmp.name, 0o755)
+    binary = os.path.join(tmp.name, "lshidden")
+    shutil.copy2(lshidden_path(), binary)
+    os.chmod(binary, 0o755)
+    return binary
+
+
+def mount_tmpfs(test, path):
+    """A tmpfs on path, unmounted with the test (detached if still busy)."""
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", path], check=True)
+    test.addCleanup(lambda: umount(path) and umount(path, 2))
+
+
+def start_fuse_server(test, mountpoint, backing_dir, *options):
+    """A FuseServer stopped with the test; returns (server, manifest)."""
+    server = FuseServer(mountpoint, backing_dir, *options)
+    manifest = server.start()
+    test.addCleanup(server.stop)
+    return server, manifest
