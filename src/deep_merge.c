@@ -385,10 +385,7 @@ static bool deep_fuse_dev_conn(const struct deep_scan *ds, pid_t pid, int fd, ui
 
 void deep_merge_fuse_servers(struct scan *scan, const struct deep_scan *ds)
 {
-    char mountinfo[4096];
-    int err = 0;
-    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
-    struct mount_ns *self_ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+    struct mount_ns *self_ns = scan_self_mounts(scan);
     for (size_t i = 0; i < scan->fuse_servers.len; i++) {
         struct fuse_server_fd *s = &scan->fuse_servers.items[i];
         uint32_t conn;
@@ -416,10 +413,7 @@ void deep_merge_fuse_servers(struct scan *scan, const struct deep_scan *ds)
 void deep_merge(struct scan *scan, const struct deep_scan *ds)
 {
     struct merge_state m = {.scan = scan, .ds = ds};
-    char mountinfo[4096];
-    int err = 0;
-    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
-    m.self_ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+    m.self_ns = scan_self_mounts(scan);
     if (index_rows(&m) < 0) {
         warning_add(&scan->warnings, WARN_DEEP, 0, NULL, "--deep: out of memory merging");
     } else {

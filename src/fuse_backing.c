@@ -239,10 +239,7 @@ static void scan_connection(struct scan *scan, struct mount_ns *ns, const char *
 
 void fuse_add_possible_holders(struct scan *scan)
 {
-    char mountinfo[4096];
-    int err = 0;
-    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
-    struct mount_ns *ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+    struct mount_ns *ns = scan_self_mounts(scan);
     for (size_t i = 0; i < scan->nfuse_unlisted; i++) {
         uint32_t conn = scan->fuse_unlisted[i];
         const struct fuse_server_fd *server = fuse_first_server(scan, conn);
@@ -292,21 +289,14 @@ static bool connection_dir_exists(const char *dir, uint32_t conn)
 
 char *fuse_ctl_dir_for_deep(struct scan *scan)
 {
-    char mountinfo[4096];
-    int err = 0;
     if (!scan->opts.live)
         return NULL;
-    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
-    struct mount_ns *ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
-    return fuse_connections_dir(scan, has_fuse_mount(ns));
+    return fuse_connections_dir(scan, has_fuse_mount(scan_self_mounts(scan)));
 }
 
 void fuse_emit_backing_files(struct scan *scan)
 {
-    char mountinfo[4096];
-    int err = 0;
-    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
-    struct mount_ns *ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+    struct mount_ns *ns = scan_self_mounts(scan);
     char *dir = fuse_connections_dir(scan, scan->fuse_servers.len > 0 || has_fuse_mount(ns));
     DIR *d = dir ? opendir(dir) : NULL;
     struct dirent *de;

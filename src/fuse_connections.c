@@ -237,11 +237,8 @@ static int print_json(struct connection_list *list, struct scan *scan, FILE *str
 int fuse_list_connections(struct scan *scan, bool json, bool noheadings, bool raw, FILE *stream,
                           size_t *count)
 {
-    char mountinfo[4096];
-    int err = 0;
     struct connection_list list = {0};
-    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
-    struct mount_ns *ns = mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+    struct mount_ns *ns = scan_self_mounts(scan);
     char *dir = fuse_connections_dir(scan, true);
     collect_from_mounts(&list, ns);
     if (dir)

@@ -126,6 +126,14 @@ static void proc_scan_load_mounts(struct proc_scan *ps)
     ps->mounts = mount_cache_get(&scan->mounts, ps->mnt_ns, proc_scan_path(ps, "mountinfo"), &err);
 }
 
+struct mount_ns *scan_self_mounts(struct scan *scan)
+{
+    char mountinfo[4096];
+    int err = 0;
+    snprintf(mountinfo, sizeof(mountinfo), "%s/self/mountinfo", scan->opts.proc_root);
+    return mount_cache_get(&scan->mounts, scan->self_mnt_ns, mountinfo, &err);
+}
+
 struct mount_ns *proc_scan_mounts(struct proc_scan *ps)
 {
     if (!ps->mounts_loaded)

@@ -116,6 +116,9 @@ int proc_scan_report(struct proc_scan *ps, int err, const char *what);
 void proc_scan_set_mountpoint(struct proc_scan *ps, struct file_record *rec);
 /* The process's mount table, loaded on first use; NULL if unreadable. */
 struct mount_ns *proc_scan_mounts(struct proc_scan *ps);
+/* Our own mount table (proc_root/self/mountinfo), loaded on first use;
+ * NULL if unreadable.  Main thread only: workers do not share the cache. */
+struct mount_ns *scan_self_mounts(struct scan *scan);
 /* Whether the process sees the same mount namespace as we do (false when
  * unknown). */
 bool proc_scan_same_mnt_ns(struct proc_scan *ps);
