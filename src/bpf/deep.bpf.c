@@ -255,6 +255,16 @@ static __always_inline void emit_slot(struct listing *l, u32 idx, struct file *f
     l->budget = l->budget > used ? l->budget - used : 0;
 }
 
+/* What the current seq object may still write: its whole output must fit
+ * the seq buffer (PAGE_SIZE << 3) or read() fails with E2BIG.  seq_start
+ * is seq->count when the object began. */
+static __always_inline u64 seq_budget(struct seq_file *seq, u64 seq_start)
+{
+    u64 size = BPF_CORE_READ(seq, size);
+    u64 own = BPF_CORE_READ(seq, count) - seq_start;
+    return size > own ? size - own : 0;
+}
+
 static __always_inline bool out_of_budget(struct listing *l, u32 next)
 {
     if (l->budget >= SLOT_WORST)
@@ -376,13 +386,13 @@ static __always_inline int emit_ring(struct bpf_iter_meta *meta, struct task_str
     if (!o->lists_slots)
         return 0;
 
-    struct listing l = {
-        .seq = seq, .s = s, .owner_key = ctx, .table = table, .n = n, .start = start};
-    /* One seq object's output must fit the seq buffer (PAGE_SIZE << 3)
-     * or read() fails with E2BIG. */
-    u64 size = BPF_CORE_READ(seq, size);
-    u64 own = BPF_CORE_READ(seq, count) - seq_start;
-    l.budget = size > own ? size - own : 0;
+    struct listing l = {.seq = seq,
+                        .s = s,
+                        .owner_key = ctx,
+                        .table = table,
+                        .n = n,
+                        .start = start,
+                        .budget = seq_budget(seq, seq_start)};
     bpf_loop(n - start, ring_slot, &l, 0);
     return 0;
 }
@@ -593,10 +603,8 @@ static __always_inline void fuse_conn_ids(struct bpf_iter__task_file *ctx, struc
     bpf_seq_write(seq, &s->owner, sizeof(s->owner));
     if (!s->owner.lists_slots)
         return;
-    struct listing l = {.seq = seq, .s = s, .owner_key = (u64)fc};
-    u64 size = BPF_CORE_READ(seq, size);
-    u64 own = BPF_CORE_READ(seq, count) - seq_start;
-    l.budget = size > own ? size - own : 0;
+    struct listing l = {
+        .seq = seq, .s = s, .owner_key = (u64)fc, .budget = seq_budget(seq, seq_start)};
     list_backing_ids(&l, fc, resume_key ? resume_from : 0);
 }
 
@@ -641,10 +649,8 @@ static __always_inline void fuse_open_file(struct bpf_iter__task_file *ctx,
     s->owner.nslots = 2;
     s->owner.lists_slots = 1;
     bpf_seq_write(seq, &s->owner, sizeof(s->owner));
-    struct listing l = {.seq = seq, .s = s, .owner_key = (u64)ff, .n = 2};
-    u64 size = BPF_CORE_READ(seq, size);
-    u64 own = BPF_CORE_READ(seq, count) - seq_start;
-    l.budget = size > own ? size - own : 0;
+    struct listing l = {
+        .seq = seq, .s = s, .owner_key = (u64)ff, .n = 2, .budget = seq_budget(seq, seq_start)};
     struct open_file_listing ol = {.l = &l, .files = {pt, inode_file}};
     bpf_loop(2, open_file_slot, &ol, 0);
 }
