@@ -128,8 +128,6 @@ static int continue_listing(struct deep_scan *ds, struct lshidden_deep *skel, si
         if (r < 0 || (o->truncated && o->resume_slot <= from))
             break; /* the task or the ring went away, or the table changed */
     }
-    if (ds->result.items[index].truncated)
-        ds->incomplete++;
     return 0;
 }
 
@@ -213,7 +211,6 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(progs) / sizeof(progs[0]); i++)
         r = read_iterator(progs[i], 0, &out);
-    ds->rings_listed = r == 0;
     ds->fuse_listed = r == 0 && skel->rodata->with_fuse && skel->bss->fuse_layout_known;
     if (r < 0)
         snprintf(ds->unavailable, sizeof(ds->unavailable), "running a BPF iterator: %s",
@@ -311,7 +308,7 @@ int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir)
     lshidden_deep__destroy(skel);
     if (r < 0) {
         deep_result_free(&ds->result);
-        ds->rings_listed = ds->fuse_listed = false;
+        ds->fuse_listed = false;
     }
     return r;
 }

@@ -11,15 +11,12 @@
 
 struct deep_scan {
     struct deep_result result;
-    bool rings_listed; /* the io_uring iterators ran */
-    bool fuse_listed;  /* the FUSE iterator ran and knew this kernel's FUSE
-                          types (6.9+, passthrough, BTF for the module) */
+    bool fuse_listed; /* the FUSE iterator ran and knew this kernel's FUSE
+                         types (6.9+, passthrough, BTF for the module) */
     /* One line each, for the user, when the scan or its FUSE part could
      * not be done; empty otherwise. */
     char unavailable[320];
     char fuse_unavailable[320];
-    /* Rings whose table could not be listed completely. */
-    unsigned incomplete;
     /* A FUSE backing-id table too large to walk to its end. */
     bool fuse_walk_cut;
 };
