@@ -575,6 +575,16 @@ static void deep_finish(struct scan *scan)
                     "some are not listed");
 }
 
+static int scan_processes(struct scan *scan)
+{
+    size_t n = worker_count(scan->processes.len);
+    if (n > 1)
+        return scan_in_workers(scan, n);
+    for (size_t i = 0; i < scan->processes.len; i++)
+        scan_process(scan, scan->processes.items[i]);
+    return 0;
+}
+
 int scan_run(struct scan *scan)
 {
     /* The deep scan needs nothing from /proc until the merge: start it first. */
@@ -583,19 +593,8 @@ int scan_run(struct scan *scan)
     bool deep_threaded = scan->opts.deep && deep_start(scan, &job, &deep);
     int r = process_set_collect(&scan->processes, scan->opts.proc_root, scan->opts.live,
                                 scan->opts.pids, scan->opts.npids, &scan->arena, &scan->warnings);
-    if (r < 0) {
-        if (deep_threaded)
-            pthread_join(deep, NULL);
-        free(job.fuse_ctl_dir);
-        return r;
-    }
-    size_t n = worker_count(scan->processes.len);
-    if (n > 1) {
-        r = scan_in_workers(scan, n);
-    } else {
-        for (size_t i = 0; i < scan->processes.len; i++)
-            scan_process(scan, scan->processes.items[i]);
-    }
+    if (r >= 0)
+        r = scan_processes(scan);
     if (deep_threaded)
         pthread_join(deep, NULL);
     free(job.fuse_ctl_dir);
