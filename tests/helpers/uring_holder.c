@@ -2,32 +2,25 @@
  * that appear nowhere in /proc/PID/fd, prints a JSON manifest of what it
  * built, and keeps everything alive until stdin reaches EOF or SIGTERM.
  *
- *   uring_holder [--scenarios LIST] [--big-slots N] [--big-files N]
- *                [--contend-hold-ms N] [--contend-gap-ms N] SCRATCH_DIR
+ *   uring_holder FACTORY[:PARAM=VALUE[,PARAM=VALUE...]]... SCRATCH_DIR
+ *   uring_holder --list
  *
- * LIST is comma-separated, from: a b c d e big contend (default "a,b,c,d").
- *   a        16-slot sparse table: awkward names, a deleted file, sockets,
- *            a pipe, an eventfd, a file opened straight into the table
- *   b        a second ring: a directory, /dev/null, a regular file, a hole;
- *            also 2 registered buffers
- *   c        a ring whose fd was registered (IORING_REGISTER_RING_FDS) and
- *            then closed; only its mmaps keep it alive
- *   d        an SQPOLL ring with fixed files
- *   e        a ring set up with IORING_SETUP_NO_MMAP | REGISTERED_FD_ONLY
- *            (Linux 6.5+): it never has an fd or a mapping, and /proc
- *            shows nothing of it; 4 slots, a file in 0, a deleted one in 2
- *   big      a sparse table of --big-slots slots (default 65536, or the
- *            hard RLIMIT_NOFILE if lower) holding --big-files files
- *            (default 3000)
- *   contend  a 16-slot ring holding 8 files whose uring_lock is held for
- *            --contend-hold-ms (default 2) out of every --contend-hold-ms +
- *            --contend-gap-ms (default 6) milliseconds, so that fdinfo
- *            reads often find it busy (and print no io_uring section)
+ * Each FACTORY argument makes one ring, in the order given, each factory
+ * at most once; a PARAM not given takes its default.  The factories are in
+ * the table `factories` below, each with its one-line help and parameters:
+ *   sparse-table  mixed-types  registered-fd-closed  sqpoll
+ *   no-mmap-registered-only  big-table:slots=N,files=N
+ *   contended:hold-ms=N,gap-ms=N
+ * --list prints that table (names, parameters with their defaults, help)
+ * and exits 0.  An unknown factory or parameter, a bad value or a factory
+ * given twice is a usage error: exit status 2.  Example:
+ *   uring_holder sparse-table big-table:slots=4096,files=100 /tmp
  *
- * Files are created under SCRATCH_DIR/uring-holder/, which is removed on
- * exit.  The manifest is one line of JSON on stdout:
+ * Each ring's files are created under SCRATCH_DIR/uring-holder/FACTORY/;
+ * SCRATCH_DIR/uring-holder is removed on exit.  The manifest is one line
+ * of JSON on stdout, with the rings in the order of the arguments:
  *   {"pid":P,"scratch_hex":H,"rings":[RING...]}
- *   RING = {"name":"a","fd":N|null,"dev":"MAJ:MIN"|null,"inode":N|null,
+ *   RING = {"name":FACTORY,"fd":N|null,"dev":"MAJ:MIN"|null,"inode":N|null,
  *           "sq_thread":TID|null,"table_size":N,"user_bufs":N,"files_listable":bool,
  *           "mapped":bool,"files":[FILE...]}
  *   FILE = {"slot":N,"path_hex":H,"deleted":bool,"type":"REG|DIR|CHR|SOCK|FIFO|anon",
@@ -51,6 +44,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,7 +65,8 @@
 #define HELPER_NAME "uring_holder"
 #include "helper_common.h"
 
-#define MAX_RINGS     8
+#define MAX_RINGS     8 /* at least the number of factories */
+#define MAX_PARAMS    2
 #define CONTEND_FILES 8
 
 struct fixed_file {
@@ -95,14 +90,40 @@ struct uring_ring {
     unsigned user_bufs; /* registered buffers */
     bool files_listable;
     bool mapped;
-    bool raw; /* set up by raw syscalls (scenario e): not a liburing ring */
+    bool raw; /* set up by raw syscalls (no-mmap-registered-only): not a liburing ring */
     struct fixed_file *files;
     size_t nfiles, cap;
 };
 
+/* The values of a factory's parameters, by their index in its table. */
+struct factory_args {
+    unsigned value[MAX_PARAMS];
+    bool given[MAX_PARAMS];
+};
+
+struct factory_param {
+    const char *name;
+    unsigned defval;
+    const char *help;
+};
+
+/* One kind of ring: build() makes a ring of that name (and its files, under
+ * work_dir/NAME) from args, every parameter set. */
+struct factory {
+    const char *name;
+    const char *help;
+    struct factory_param params[MAX_PARAMS + 1]; /* ends with a NULL name */
+    void (*build)(const char *name, const struct factory_args *args);
+};
+
+struct request {
+    const struct factory *factory;
+    struct factory_args args;
+};
+
 struct options {
-    bool a, b, c, d, e, big, contend;
-    unsigned big_slots, big_files, contend_hold_ms, contend_gap_ms;
+    struct request requests[MAX_RINGS];
+    size_t nrequests;
     const char *scratch;
 };
 
@@ -114,15 +135,21 @@ static char work_dir[PATH_MAX];
 
 static void usage(FILE *out)
 {
-    fputs("usage: uring_holder [--scenarios a,b,c,d,e,big,contend] [--big-slots N]\n"
-          "                    [--big-files N] [--contend-hold-ms N] [--contend-gap-ms N]\n"
-          "                    SCRATCH_DIR\n",
+    fputs("usage: uring_holder FACTORY[:PARAM=VALUE[,PARAM=VALUE...]]... SCRATCH_DIR\n"
+          "       uring_holder --list\n",
           out);
 }
 
-static void usage_error(const char *msg)
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void usage_error(const char *fmt, ...)
 {
-    fprintf(stderr, "uring_holder: %s\n", msg);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("uring_holder: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
     usage(stderr);
     exit(2);
 }
@@ -136,18 +163,19 @@ static void sleep_ms(unsigned ms)
 
 /* ---- paths ----------------------------------------------------------- */
 
-/* Joins work_dir and name (raw bytes, may hold any byte but NUL). */
-static void scratch_path(char *out, size_t size, const char *name)
+/* work_dir/RING/name, RING being the ring's (its factory's) name; name
+ * holds raw bytes, any but NUL, and "" is the ring's directory itself. */
+static void ring_path(char *out, size_t size, const struct uring_ring *r, const char *name)
 {
-    int n = snprintf(out, size, "%s/%s", work_dir, name);
+    int n = snprintf(out, size, "%s/%s%s%s", work_dir, r->name, *name ? "/" : "", name);
     if (n < 0 || (size_t)n >= size)
         die("path too long", ENAMETOOLONG);
 }
 
-static void make_dir(const char *name)
+static void make_dir(const struct uring_ring *r, const char *name)
 {
     char path[PATH_MAX];
-    scratch_path(path, sizeof(path), name);
+    ring_path(path, sizeof(path), r, name);
     check_sys(mkdir(path, 0755), path);
 }
 
@@ -271,7 +299,7 @@ static struct fixed_file *add_fd(struct uring_ring *r, unsigned slot, int fd, co
 static struct fixed_file *add_new_file(struct uring_ring *r, unsigned slot, const char *name)
 {
     char path[PATH_MAX];
-    scratch_path(path, sizeof(path), name);
+    ring_path(path, sizeof(path), r, name);
     return add_fd(r, slot, open_new_file(path), path, false);
 }
 
@@ -332,7 +360,7 @@ static void add_direct_open(struct uring_ring *r, unsigned slot, const char *nam
 {
     struct fixed_file *f = new_fixed_file(r, slot);
     char path[PATH_MAX];
-    scratch_path(path, sizeof(path), name);
+    ring_path(path, sizeof(path), r, name);
     set_path(f, path);
     struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
     io_uring_prep_openat_direct(sqe, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL, 0644, slot);
@@ -373,44 +401,51 @@ static void register_buffers(struct uring_ring *r, unsigned n)
     r->user_bufs = n;
 }
 
-/* ---- scenarios -------------------------------------------------------- */
+/* ---- factories -------------------------------------------------------- */
 
-static void build_ring_a(void)
+/* 16 slots: names with every byte that needs escaping, a deleted file,
+ * sockets, a pipe, an eventfd, a file opened straight into its slot, a name
+ * longer than a dentry's inline name, and holes. */
+static void build_sparse_table(const char *name, const struct factory_args *args)
 {
-    struct uring_ring *r = new_ring("a", 0);
+    (void)args;
+    struct uring_ring *r = new_ring(name, 0);
     make_sparse_table(r, 16);
-    make_dir("a");
-    make_dir("a/sub dir");
-    add_new_file(r, 0, "a/sub dir/with space");
-    add_new_file(r, 1, "a/with\ttab");
-    add_new_file(r, 2, "a/with\nnewline");
-    add_new_file(r, 3, "a/with\\backslash");
+    make_dir(r, "");
+    make_dir(r, "sub dir");
+    add_new_file(r, 0, "sub dir/with space");
+    add_new_file(r, 1, "with\ttab");
+    add_new_file(r, 2, "with\nnewline");
+    add_new_file(r, 3, "with\\backslash");
     add_new_file(r, 4,
-                 "a/with\x1b"
+                 "with\x1b"
                  "esc");
     add_new_file(r, 5,
-                 "a/with\xff"
+                 "with\xff"
                  "byte");
-    add_deleted_file(r, 6, "a/deleted file");
+    add_deleted_file(r, 6, "deleted file");
     /* slot 7: hole */
     add_socketpair_end(r, 8);
     add_tcp_socket(r, 9);
     /* slot 10: hole */
     add_pipe_end(r, 11);
     add_eventfd(r, 12);
-    add_direct_open(r, 13, "a/opened direct");
-    add_new_file(r, 14, "a/a_name_much_longer_than_the_inline_dentry_name_0123456789");
+    add_direct_open(r, 13, "opened direct");
+    add_new_file(r, 14, "a_name_much_longer_than_the_inline_dentry_name_0123456789");
     /* slot 15: hole */
 }
 
-static void build_ring_b(void)
+/* 4 slots of other types: a directory, a hole, /dev/null, a regular file;
+ * and 2 registered buffers. */
+static void build_mixed_types(const char *name, const struct factory_args *args)
 {
-    struct uring_ring *r = new_ring("b", 0);
+    (void)args;
+    struct uring_ring *r = new_ring(name, 0);
     make_sparse_table(r, 4);
-    make_dir("b");
-    make_dir("b/dir");
+    make_dir(r, "");
+    make_dir(r, "dir");
     char path[PATH_MAX];
-    scratch_path(path, sizeof(path), "b/dir");
+    ring_path(path, sizeof(path), r, "dir");
     int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     check_sys(dirfd, path);
     add_fd(r, 0, dirfd, path, false);
@@ -418,18 +453,20 @@ static void build_ring_b(void)
     int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
     check_sys(nullfd, "/dev/null");
     add_fd(r, 2, nullfd, "/dev/null", false);
-    add_new_file(r, 3, "b/file");
+    add_new_file(r, 3, "file");
     register_buffers(r, 2);
 }
 
-/* The ring fd is registered in the task's ring table and then closed: the
- * ring lives on through its mmaps (and that registration). */
-static void build_ring_c(void)
+/* The ring fd is registered in the task's ring table
+ * (IORING_REGISTER_RING_FDS) and then closed: the ring lives on through
+ * its mmaps (and that registration); /proc lists no fixed files of it. */
+static void build_registered_fd_closed(const char *name, const struct factory_args *args)
 {
-    struct uring_ring *r = new_ring("c", 0);
+    (void)args;
+    struct uring_ring *r = new_ring(name, 0);
     make_sparse_table(r, 2);
-    make_dir("c");
-    add_new_file(r, 0, "c/file");
+    make_dir(r, "");
+    add_new_file(r, 0, "file");
     int ret = io_uring_register_ring_fd(&r->ring);
     if (ret != 1)
         die("io_uring_register_ring_fd", ret < 0 ? -ret : EIO);
@@ -477,14 +514,17 @@ static pid_t find_sq_thread(void)
     return 0;
 }
 
-static void build_ring_d(void)
+/* An SQPOLL ring (the manifest names its iou-sqp thread), 2 files in 4
+ * slots. */
+static void build_sqpoll(const char *name, const struct factory_args *args)
 {
-    struct uring_ring *r = new_ring("d", IORING_SETUP_SQPOLL);
+    (void)args;
+    struct uring_ring *r = new_ring(name, IORING_SETUP_SQPOLL);
     r->sq_thread = find_sq_thread();
     make_sparse_table(r, 4);
-    make_dir("d");
-    add_new_file(r, 1, "d/sqpoll file");
-    add_new_file(r, 3, "d/second");
+    make_dir(r, "");
+    add_new_file(r, 1, "sqpoll file");
+    add_new_file(r, 3, "second");
 }
 
 /* liburing 2.3 and Debian 12's uapi headers predate these (6.5). */
@@ -492,12 +532,16 @@ static void build_ring_d(void)
 #define HOLDER_SETUP_REGISTERED_FD_ONLY (1U << 15)
 #define HOLDER_USE_REGISTERED_RING      (1U << 31)
 
-/* NO_MMAP: the rings live in memory we provide, one page each for the SQ
+/* IORING_SETUP_NO_MMAP | REGISTERED_FD_ONLY (Linux 6.5+; older kernels
+ * refuse the flags): the ring never has an fd or a mapping, and /proc
+ * shows nothing of it; 4 slots, a file in 0, a deleted one in 2.
+ * NO_MMAP: the rings live in memory we provide, one page each for the SQ
  * and CQ rings and for the SQEs (a 4-entry ring fits easily).  With
  * REGISTERED_FD_ONLY io_uring_setup returns a registered ring index, not
  * an fd: the ring is reachable only through task->io_uring. */
-static void build_ring_e(void)
+static void build_no_mmap_registered_only(const char *name, const struct factory_args *args)
 {
+    (void)args;
     struct uring_ring *r = &rings[nrings];
     if (nrings == MAX_RINGS)
         die("too many rings", ENOSPC);
@@ -514,16 +558,16 @@ static void build_ring_e(void)
     int index = (int)syscall(__NR_io_uring_setup, 4, &p);
     check_sys(index, "io_uring_setup(NO_MMAP | REGISTERED_FD_ONLY) (needs Linux 6.5+)");
     nrings++;
-    r->name = "e";
+    r->name = name;
     r->fd = -1;
     r->raw = true;
     r->table_size = 4;
-    make_dir("e");
+    make_dir(r, "");
     int fds[4] = {-1, -1, -1, -1};
-    const char *names[2] = {"e/kept", "e/deleted file"};
+    const char *names[2] = {"kept", "deleted file"};
     for (int i = 0; i < 2; i++) {
         char path[PATH_MAX];
-        scratch_path(path, sizeof(path), names[i]);
+        ring_path(path, sizeof(path), r, names[i]);
         int fd = open_new_file(path);
         struct fixed_file *f = new_fixed_file(r, (unsigned)(2 * i));
         set_path(f, path);
@@ -557,28 +601,35 @@ static void raise_nofile(rlim_t want)
     }
 }
 
-/* Default --big-slots: 65536, or the hard RLIMIT_NOFILE if lower. */
-static unsigned default_big_slots(void)
+/* The hard RLIMIT_NOFILE, or want if that is higher. */
+static unsigned at_most_hard_nofile(unsigned want)
 {
     struct rlimit rl;
     check_sys(getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
-    return rl.rlim_max < 65536 ? (unsigned)rl.rlim_max : 65536;
+    return rl.rlim_max < want ? (unsigned)rl.rlim_max : want;
 }
 
-/* Files spread evenly over the table; the last one in its last slot. */
-static void build_big_ring(unsigned slots, unsigned files)
+enum { BIG_SLOTS, BIG_FILES };
+
+/* A sparse table of slots= slots (when not given: 65536, or the hard
+ * RLIMIT_NOFILE if lower) holding files= files, spread evenly over the
+ * table, the last one in its last slot. */
+static void build_big_table(const char *name, const struct factory_args *args)
 {
-    if (files > slots || files == 0)
-        usage_error("--big-files must be between 1 and --big-slots");
+    unsigned slots = args->value[BIG_SLOTS], files = args->value[BIG_FILES];
+    if (!args->given[BIG_SLOTS])
+        slots = at_most_hard_nofile(slots);
+    if (files > slots)
+        usage_error("%s: files=%u is more than slots=%u", name, files, slots);
     raise_nofile(slots);
-    struct uring_ring *r = new_ring("big", 0);
+    struct uring_ring *r = new_ring(name, 0);
     make_sparse_table(r, slots);
-    make_dir("big");
+    make_dir(r, "");
     unsigned step = files > 1 ? (slots - 1) / (files - 1) : 1;
     for (unsigned i = 0; i < files; i++) {
-        char name[64];
-        snprintf(name, sizeof(name), "big/f%07u", i);
-        add_new_file(r, i + 1 == files ? slots - 1 : i * step, name);
+        char file[64];
+        snprintf(file, sizeof(file), "f%07u", i);
+        add_new_file(r, i + 1 == files ? slots - 1 : i * step, file);
     }
 }
 
@@ -661,7 +712,7 @@ static void watch_page(struct contention *c)
 {
     c->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
     if (c->uffd < 0)
-        die("userfaultfd (needed for --scenarios contend)", errno);
+        die("userfaultfd (needed by the contended factory)", errno);
     struct uffdio_api api = {.api = UFFD_API};
     if (ioctl(c->uffd, UFFDIO_API, &api) < 0)
         die("UFFDIO_API", errno);
@@ -716,17 +767,79 @@ static void stop_contention(void)
     c->running = false;
 }
 
-static void build_contended_ring(unsigned hold_ms, unsigned gap_ms)
+enum { CONTEND_HOLD_MS, CONTEND_GAP_MS };
+
+/* A 16-slot ring holding 8 files whose uring_lock is held hold-ms out of
+ * every hold-ms + gap-ms milliseconds, so that fdinfo reads often find it
+ * busy (and print no io_uring section). */
+static void build_contended(const char *name, const struct factory_args *args)
 {
-    struct uring_ring *r = new_ring("contend", 0);
+    struct uring_ring *r = new_ring(name, 0);
     make_sparse_table(r, 2 * CONTEND_FILES);
-    make_dir("contend");
+    make_dir(r, "");
     for (unsigned i = 0; i < CONTEND_FILES; i++) {
-        char name[64];
-        snprintf(name, sizeof(name), "contend/file %u", i);
-        add_new_file(r, 2 * i, name);
+        char file[64];
+        snprintf(file, sizeof(file), "file %u", i);
+        add_new_file(r, 2 * i, file);
     }
-    start_contention(r, hold_ms, gap_ms);
+    start_contention(r, args->value[CONTEND_HOLD_MS], args->value[CONTEND_GAP_MS]);
+}
+
+/* ---- the factory table ------------------------------------------------- */
+
+static const struct factory factories[] = {
+    {"sparse-table",
+     "16-slot sparse table: awkward names, a deleted file, sockets, a pipe, an eventfd, "
+     "a direct open",
+     {{NULL, 0, NULL}},
+     build_sparse_table},
+    {"mixed-types",
+     "4 slots: a directory, a hole, /dev/null, a regular file; 2 registered buffers",
+     {{NULL, 0, NULL}},
+     build_mixed_types},
+    {"registered-fd-closed",
+     "ring fd registered (IORING_REGISTER_RING_FDS) and closed: only its mmaps keep it",
+     {{NULL, 0, NULL}},
+     build_registered_fd_closed},
+    {"sqpoll",
+     "IORING_SETUP_SQPOLL ring (its iou-sqp thread in the manifest), 2 files in 4 slots",
+     {{NULL, 0, NULL}},
+     build_sqpoll},
+    {"no-mmap-registered-only",
+     "IORING_SETUP_NO_MMAP|REGISTERED_FD_ONLY (Linux 6.5+): no fd, no mapping, 2 files",
+     {{NULL, 0, NULL}},
+     build_no_mmap_registered_only},
+    {"big-table",
+     "a big sparse table, its files spread evenly, the last in its last slot",
+     {[BIG_SLOTS] = {"slots", 65536, "table size (not given: at most the hard RLIMIT_NOFILE)"},
+      [BIG_FILES] = {"files", 3000, "files in the table (at most slots)"},
+      [2] = {NULL, 0, NULL}},
+     build_big_table},
+    {"contended",
+     "16 slots, 8 files; uring_lock held hold-ms out of every hold-ms + gap-ms",
+     {[CONTEND_HOLD_MS] = {"hold-ms", 2, "milliseconds the lock is held each time"},
+      [CONTEND_GAP_MS] = {"gap-ms", 6, "milliseconds between two holds"},
+      [2] = {NULL, 0, NULL}},
+     build_contended},
+};
+
+#define NFACTORIES (sizeof(factories) / sizeof(factories[0]))
+
+_Static_assert(NFACTORIES <= MAX_RINGS, "MAX_RINGS must allow every factory once");
+
+static void list_factories(void)
+{
+    for (size_t i = 0; i < NFACTORIES; i++) {
+        const struct factory *f = &factories[i];
+        printf("%-24s %s\n", f->name, f->help);
+        for (const struct factory_param *p = f->params; p->name; p++) {
+            char spec[64];
+            snprintf(spec, sizeof(spec), "%s=%u", p->name, p->defval);
+            printf("  %-22s %s\n", spec, p->help);
+        }
+    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        die("writing the list", errno ? errno : EIO);
 }
 
 /* ---- manifest --------------------------------------------------------- */
@@ -807,79 +920,107 @@ static void teardown(void)
 
 /* ---- options ---------------------------------------------------------- */
 
-static unsigned parse_count(const char *s, const char *what)
+#define MAX_COUNT (1u << 20)
+
+/* A count in 1..MAX_COUNT, or false. */
+static bool parse_count(const char *s, unsigned *out)
 {
     char *end;
     errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
     unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v == 0 || v > (1u << 20))
-        usage_error(what);
-    return (unsigned)v;
+    if (errno || *end || v == 0 || v > MAX_COUNT)
+        return false;
+    *out = (unsigned)v;
+    return true;
 }
 
-static void parse_scenarios(char *list, struct options *o)
+static const struct factory *find_factory(const char *name, size_t len)
 {
-    o->a = o->b = o->c = o->d = o->e = false;
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-        if (!strcmp(tok, "a"))
-            o->a = true;
-        else if (!strcmp(tok, "b"))
-            o->b = true;
-        else if (!strcmp(tok, "c"))
-            o->c = true;
-        else if (!strcmp(tok, "d"))
-            o->d = true;
-        else if (!strcmp(tok, "e"))
-            o->e = true;
-        else if (!strcmp(tok, "big"))
-            o->big = true;
-        else if (!strcmp(tok, "contend"))
-            o->contend = true;
-        else
-            usage_error("unknown scenario (want a,b,c,d,e,big,contend)");
+    for (size_t i = 0; i < NFACTORIES; i++)
+        if (strlen(factories[i].name) == len && !strncmp(factories[i].name, name, len))
+            return &factories[i];
+    return NULL;
+}
+
+/* Sets one PARAM=VALUE of a request; spec is NUL-terminated. */
+static void parse_param(struct request *req, const char *spec)
+{
+    const struct factory *f = req->factory;
+    const char *eq = strchr(spec, '=');
+    if (!eq)
+        usage_error("%s: \"%s\" is not PARAM=VALUE", f->name, spec);
+    size_t len = (size_t)(eq - spec);
+    for (size_t i = 0; f->params[i].name; i++) {
+        if (strlen(f->params[i].name) != len || strncmp(f->params[i].name, spec, len))
+            continue;
+        if (req->args.given[i])
+            usage_error("%s: %s given twice", f->name, f->params[i].name);
+        if (!parse_count(eq + 1, &req->args.value[i]))
+            usage_error("%s: bad %s \"%s\" (want 1 to %u)", f->name, f->params[i].name, eq + 1,
+                        MAX_COUNT);
+        req->args.given[i] = true;
+        return;
+    }
+    usage_error("%s has no parameter \"%.*s\" (uring_holder --list shows them)", f->name, (int)len,
+                spec);
+}
+
+/* FACTORY[:PARAM=VALUE[,PARAM=VALUE...]] */
+static void parse_request(struct options *o, char *arg)
+{
+    char *colon = strchr(arg, ':');
+    size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
+    const struct factory *f = find_factory(arg, len);
+    if (!f)
+        usage_error("no factory \"%.*s\" (uring_holder --list shows them)", (int)len, arg);
+    for (size_t i = 0; i < o->nrequests; i++)
+        if (o->requests[i].factory == f)
+            usage_error("%s given twice", f->name);
+    struct request *req = &o->requests[o->nrequests++];
+    req->factory = f;
+    for (size_t i = 0; f->params[i].name; i++)
+        req->args.value[i] = f->params[i].defval;
+    if (!colon)
+        return;
+    char *spec = colon + 1;
+    for (;;) {
+        char *comma = strchr(spec, ',');
+        if (comma)
+            *comma = '\0';
+        parse_param(req, spec);
+        if (!comma)
+            break;
+        spec = comma + 1;
     }
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        {"scenarios", required_argument, NULL, 's'},
-        {"big-slots", required_argument, NULL, 'S'},
-        {"big-files", required_argument, NULL, 'F'},
-        {"contend-hold-ms", required_argument, NULL, 'H'},
-        {"contend-gap-ms", required_argument, NULL, 'G'},
+        {"list", no_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (struct options){.a = true,
-                          .b = true,
-                          .c = true,
-                          .d = true,
-                          .big_slots = default_big_slots(),
-                          .big_files = 3000,
-                          .contend_hold_ms = 2,
-                          .contend_gap_ms = 6};
+    *o = (struct options){0};
     int c;
-    while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-        if (c == 's')
-            parse_scenarios(optarg, o);
-        else if (c == 'S')
-            o->big_slots = parse_count(optarg, "bad --big-slots");
-        else if (c == 'F')
-            o->big_files = parse_count(optarg, "bad --big-files");
-        else if (c == 'H')
-            o->contend_hold_ms = parse_count(optarg, "bad --contend-hold-ms");
-        else if (c == 'G')
-            o->contend_gap_ms = parse_count(optarg, "bad --contend-gap-ms");
-        else if (c == 'h') {
+    while ((c = getopt_long(argc, argv, "+lh", longopts, NULL)) != -1) {
+        if (c == 'l') {
+            list_factories();
+            exit(0);
+        } else if (c == 'h') {
             usage(stdout);
             exit(0);
-        } else
+        } else {
             usage_error("bad option");
+        }
     }
-    if (optind != argc - 1)
-        usage_error("expected exactly one SCRATCH_DIR");
-    o->scratch = argv[optind];
+    if (optind >= argc - 1)
+        usage_error("expected FACTORY... SCRATCH_DIR");
+    for (int i = optind; i < argc - 1; i++)
+        parse_request(o, argv[i]);
+    o->scratch = argv[argc - 1];
 }
 
 /* work_dir = realpath(SCRATCH_DIR)/uring-holder: the kernel prints
@@ -906,20 +1047,8 @@ int main(int argc, char **argv)
     install_signal_handlers();
     make_work_dir(o.scratch);
     atexit(remove_work_dir);
-    if (o.a)
-        build_ring_a();
-    if (o.b)
-        build_ring_b();
-    if (o.c)
-        build_ring_c();
-    if (o.d)
-        build_ring_d();
-    if (o.e)
-        build_ring_e();
-    if (o.big)
-        build_big_ring(o.big_slots, o.big_files);
-    if (o.contend)
-        build_contended_ring(o.contend_hold_ms, o.contend_gap_ms);
+    for (size_t i = 0; i < o.nrequests; i++)
+        o.requests[i].factory->build(o.requests[i].factory->name, &o.requests[i].args);
     print_manifest();
     wait_for_eof_or_signal();
     teardown();
