@@ -4,8 +4,10 @@
  * test_mount_holders.py to build holders that Python cannot make easily.
  *
  *   mount_holder MODE PATH [SCRATCH_DIR]
+ *   mount_holder --list
  *
- * MODE:
+ * MODE is one of the table `modes` below (--list prints it, with each
+ * mode's help, and exits 0; an unknown MODE exits 2):
  *   fd            open PATH (created if missing) and keep the fd
  *   cwd           chdir to PATH (a directory)
  *   mmap-deleted  create PATH, map it shared, close the fd, unlink PATH
@@ -62,8 +64,8 @@ static void usage_error(const char *msg)
 {
     fprintf(stderr,
             "mount_holder: %s\n"
-            "usage: mount_holder fd|cwd|mmap-deleted|uring-fixed|uring-ring PATH "
-            "[SCRATCH_DIR]\n",
+            "usage: mount_holder MODE PATH [SCRATCH_DIR]\n"
+            "       mount_holder --list\n",
             msg);
     exit(2);
 }
@@ -146,6 +148,41 @@ static void hold_uring_ring(struct held *h, const char *path)
     h->ring_fd = -1;
 }
 
+struct mode {
+    const char *name;
+    const char *help;
+    void (*hold)(struct held *h, const char *path);
+};
+
+static const struct mode modes[] = {
+    {"fd", "open PATH (created if missing) and keep the fd", hold_fd},
+    {"cwd", "chdir to PATH (a directory)", hold_cwd},
+    {"mmap-deleted", "create PATH, map it shared, close the fd, unlink PATH", hold_mmap_deleted},
+    {"uring-fixed", "create PATH, register it in slot 0 of a ring's fixed files, close its fd",
+     hold_uring_fixed},
+    {"uring-ring", "as uring-fixed, then close the ring fd too: only its mmaps keep it",
+     hold_uring_ring},
+};
+
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+static void list_modes(void)
+{
+    for (size_t i = 0; i < NMODES; i++)
+        printf("%-14s %s\n", modes[i].name, modes[i].help);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        die("writing the list", errno ? errno : EIO);
+}
+
+static const struct mode *find_mode(const char *name)
+{
+    for (size_t i = 0; i < NMODES; i++)
+        if (!strcmp(modes[i].name, name))
+            return &modes[i];
+    usage_error("unknown MODE (mount_holder --list shows them)");
+    return NULL;
+}
+
 static void print_hex(const char *bytes)
 {
     putchar('"');
@@ -182,23 +219,16 @@ static void print_manifest(const struct held *h)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--list")) {
+        list_modes();
+        return 0;
+    }
     if (argc < 3 || argc > 4)
         usage_error("expected MODE PATH [SCRATCH_DIR]");
-    struct held h = {.mode = argv[1], .fd = -1, .ring_fd = -1};
-    const char *path = argv[2];
+    const struct mode *mode = find_mode(argv[1]);
+    struct held h = {.mode = mode->name, .fd = -1, .ring_fd = -1};
     install_signal_handlers();
-    if (!strcmp(h.mode, "fd"))
-        hold_fd(&h, path);
-    else if (!strcmp(h.mode, "cwd"))
-        hold_cwd(&h, path);
-    else if (!strcmp(h.mode, "mmap-deleted"))
-        hold_mmap_deleted(&h, path);
-    else if (!strcmp(h.mode, "uring-fixed"))
-        hold_uring_fixed(&h, path);
-    else if (!strcmp(h.mode, "uring-ring"))
-        hold_uring_ring(&h, path);
-    else
-        usage_error("unknown MODE");
+    mode->hold(&h, argv[2]);
     print_manifest(&h);
     wait_for_eof_or_signal();
     if (h.map)
