@@ -141,7 +141,8 @@ stop_helper() {
     emit "$HELPER_SCENARIO.holder-exit" $? /tmp/"$HELPER_SCENARIO".holder-err
 }
 
-# start_holder SCENARIO SCRATCH HELPER-ARGS...: start_helper with uring_holder.
+# start_holder SCENARIO SCRATCH FACTORY...: start_helper with uring_holder
+# making those rings.
 start_holder() {
     scenario=$1
     scratch=$2
@@ -171,9 +172,11 @@ emit_file guest.fdinfo.SOCK /proc/$nc_pid/fdinfo/3
 kill "$nc_pid"
 wait "$nc_pid"
 
-# ---- fixed files, fd-less rings, SQPOLL (uring_holder scenarios a-d) ------
-say "scenario fixed: uring_holder a,b,c,d"
-if start_holder fixed /tmp/fixed --scenarios a,b,c,d; then
+# ---- fixed files, fd-less rings, SQPOLL: a sparse table with awkward names,
+# a ring of mixed types, a ring whose fd was registered and closed, an
+# SQPOLL ring
+say "scenario fixed: uring_holder sparse-table mixed-types registered-fd-closed sqpoll"
+if start_holder fixed /tmp/fixed sparse-table mixed-types registered-fd-closed sqpoll; then
     pid=$HELPER_PID
     ring_fdinfo fixed "$pid"
     emit_file fixed.mountinfo /proc/"$pid"/mountinfo
@@ -190,20 +193,20 @@ if start_holder fixed /tmp/fixed --scenarios a,b,c,d; then
     stop_helper
 fi
 
-# ---- a ring with neither fd nor mapping (uring_holder e: NO_MMAP |
-# REGISTERED_FD_ONLY, Linux 6.5+; older kernels refuse the flags)
-say "scenario nommap: uring_holder e"
-if start_holder nommap /tmp/nommap --scenarios e; then
+# ---- a ring with neither fd nor mapping (NO_MMAP | REGISTERED_FD_ONLY,
+# Linux 6.5+; older kernels refuse the flags)
+say "scenario nommap: uring_holder no-mmap-registered-only"
+if start_holder nommap /tmp/nommap no-mmap-registered-only; then
     run nommap.json lshidden -J -p "$HELPER_PID"
     run nommap.deep lshidden --deep -J -p "$HELPER_PID"
     stop_helper
 fi
 
 # ---- --deep without the privileges to load BPF: uid 65534 looks at its
-# own rings
+# own ring
 say "scenario nobody"
 mkdir -m 1777 /tmp/nobody
-if start_helper nobody as-nobody uring_holder --scenarios b /tmp/nobody; then
+if start_helper nobody as-nobody uring_holder mixed-types /tmp/nobody; then
     run nobody.json as-nobody lshidden -J -p "$HELPER_PID"
     run nobody.deep as-nobody lshidden --deep -J -p "$HELPER_PID"
     stop_helper
@@ -261,11 +264,11 @@ data mount.fd-pid "$!"
 (cd "$M/cwd" && exec sleep 100000) &
 data mount.cwd-pid "$!"
 
-if start_holder mount "$M/uring" --scenarios c,d; then
+if start_holder mount "$M/uring" registered-fd-closed sqpoll; then
     data mount.uring-pid "$HELPER_PID"
 fi
 # Rings whose files are elsewhere (one of them with no fd).
-start_holder elsewhere /tmp/elsewhere --scenarios b,c
+start_holder elsewhere /tmp/elsewhere mixed-types registered-fd-closed
 
 truncate -s 4M "$M/backing.img"
 run mount.insmod-loop insmod /lib/modules/loop.ko

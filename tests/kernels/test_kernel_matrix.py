@@ -24,6 +24,8 @@ component of a fixed file (Linux 5.6-6.13), and the runs with --deep
 against what the kernel itself holds.
 
 Environment: LSHIDDEN, LSHIDDEN_HELPERS (see tests/pylib/lshidden_test.py).
+Exit status as run_tests() there gives it: 77 (ctest: Skipped) when a test
+was skipped because the guest's kernel lacks a feature.
 The boot's files (initramfs, console.log, results.log) are kept in
 kernel-SERIES/ under the current directory.
 """
@@ -43,7 +45,7 @@ import tempfile
 import time
 import unittest
 
-from lshidden_test import AnyOf, HexOf, IsStr, helper_path, lshidden_path
+from lshidden_test import AnyOf, HexOf, IsStr, helper_path, lshidden_path, run_tests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_INIT = os.path.join(HERE, "guest_init.sh")
@@ -708,12 +710,12 @@ class DeepFacts:
     def __init__(self, g, mountinfo_name):
         self.points = mount_points(g.text(mountinfo_name))
         fixed = json.loads(g.data("fixed.manifest"))
-        ring_fd = ring_named(fixed, "a")["fd"]
+        ring_fd = ring_named(fixed, "sparse-table")["fd"]
         self.pseudo = {"FIFO": fdinfo_mount_id(g.data("guest.fdinfo.FIFO")),
                        "SOCK": fdinfo_mount_id(g.data("guest.fdinfo.SOCK")),
                        "anon": fdinfo_mount_id(g.data(f"fixed.fdinfo.{ring_fd}"))}
         # Every ring is an anon inode on the same filesystem.
-        self.anon_dev = ring_named(fixed, "a")["dev"]
+        self.anon_dev = ring_named(fixed, "sparse-table")["dev"]
 
     def identity(self, f):
         """type/dev/inode/mount_id/mountpoint of a manifest file: fstat and
@@ -817,8 +819,9 @@ class BootTest(KernelTest):
 
 
 class FixedFilesTest(KernelTest):
-    """uring_holder scenarios a (awkward names), b, c (fd-less ring) and d
-    (SQPOLL) under the guest kernel."""
+    """uring_holder's sparse-table (awkward names), mixed-types,
+    registered-fd-closed (a ring with no fd) and sqpoll rings under the
+    guest kernel."""
 
     def manifest(self):
         return json.loads(self.g.data("fixed.manifest"))
@@ -830,8 +833,8 @@ class FixedFilesTest(KernelTest):
         infos = {int(n.rsplit(".", 1)[1]): self.g.data(n) for n in self.g.names("fixed.fdinfo.")}
         listable = [r for r in manifest["rings"] if r["files_listable"]]
         self.assertEqual(sorted(infos), sorted(r["fd"] for r in listable))
-        ring_a = ring_named(manifest, "a")
-        text = infos[ring_a["fd"]]
+        sparse = ring_named(manifest, "sparse-table")
+        text = infos[sparse["fd"]]
         self.assertIn(b"UserFiles:\t16\n", text)
         self.assertIn(b"    7: <none>\n", text)
         self.assertIn(b"    2: with\nnewline\n", text)
@@ -846,10 +849,10 @@ class FixedFilesTest(KernelTest):
         expected = expected_hidden_rows(manifest)
         self.assertEqual(len([k for k in expected if k[0] == "uring-ring"]), 1)
         self.assert_rows(expected, doc["files"], "lshidden -J -p PID")
+        sparse = ring_named(manifest, "sparse-table")
         sockets = sorted(r["path"] for r in doc["files"] if r["slot"] in
-                         {f["slot"] for f in ring_named(manifest, "a")["files"]
-                          if f["type"] == "SOCK"} and r["ring_inode"] ==
-                         ring_named(manifest, "a")["inode"])
+                         {f["slot"] for f in sparse["files"] if f["type"] == "SOCK"}
+                         and r["ring_inode"] == sparse["inode"])
         self.assertEqual(sockets, sorted(SOCKET_NAMES))
 
     def test_awkward_names(self):
@@ -869,26 +872,26 @@ class FixedFilesTest(KernelTest):
 
     def test_fdless_ring(self):
         manifest = self.manifest()
-        ring_c = ring_named(manifest, "c")
+        closed = ring_named(manifest, "registered-fd-closed")
         doc, _ = self.g.json_of("fixed.json")
         rings = [r for r in doc["files"] if r["source"] == "uring-ring"]
-        self.assertEqual([r["ring_inode"] for r in rings], [ring_c["inode"]])
+        self.assertEqual([r["ring_inode"] for r in rings], [closed["inode"]])
         # Every other ring has an inode of its own.
         inodes = [r["inode"] for r in manifest["rings"]]
         self.assertEqual(len(set(inodes)), len(inodes), inodes)
 
     def test_sq_thread(self):
         manifest = self.manifest()
-        ring_d = ring_named(manifest, "d")
-        tid = ring_d["sq_thread"]
+        sqpoll = ring_named(manifest, "sqpoll")
+        tid = sqpoll["sq_thread"]
         self.assertEqual(self.g.text(f"fixed.comm.{tid}"), f"iou-sqp-{manifest['pid']}")
         doc, _ = self.g.json_of("fixed.json")
         by_ring = {}
         for row in doc["files"]:
             by_ring.setdefault(row["ring_inode"], set()).add(row["sq_thread"])
-        self.assertEqual(by_ring[ring_d["inode"]], {tid})
+        self.assertEqual(by_ring[sqpoll["inode"]], {tid})
         for ring in manifest["rings"]:
-            if ring["name"] != "d":
+            if ring["name"] != "sqpoll":
                 self.assertEqual(by_ring[ring["inode"]], {None}, ring["name"])
 
     def test_table_raw(self):
@@ -964,16 +967,17 @@ class FixedFilesTest(KernelTest):
 
     def test_deep(self):
         # The kernel's own tables: what /proc lists, made exact, plus the
-        # files of ring c, whose table /proc cannot read.
+        # files of the ring whose fd was closed, whose table /proc cannot
+        # read.
         manifest = self.manifest()
         doc, err = self.g.json_of("fixed.deep")
         self.assertEqual(doc["warnings"], [], err)
         proc, _ = self.g.json_of("fixed.json")
-        ring_c = ring_named(manifest, "c")
-        c_files = {("uring-fixed", ring_c["inode"], f["slot"]) for f in ring_c["files"]}
-        self.assertTrue(c_files)
+        closed = ring_named(manifest, "registered-fd-closed")
+        closed_files = {("uring-fixed", closed["inode"], f["slot"]) for f in closed["files"]}
+        self.assertTrue(closed_files)
         self.assertEqual({row_key(r) for r in doc["files"]},
-                         {row_key(r) for r in proc["files"]} | c_files)
+                         {row_key(r) for r in proc["files"]} | closed_files)
         self.assert_rows(deep_hidden_rows(manifest, DeepFacts(self.g, "fixed.mountinfo")),
                          doc["files"], "lshidden --deep -J -p PID")
 
@@ -985,17 +989,18 @@ class FixedFilesTest(KernelTest):
 
 
 class NoMmapRingTest(KernelTest):
-    """uring_holder e: a ring set up with IORING_SETUP_NO_MMAP |
-    REGISTERED_FD_ONLY (Linux 6.5+) has no fd and no mapping, so /proc
-    shows nothing of it; --deep finds it in the task's registered rings.
-    Older kernels refuse the flags, and the helper says so."""
+    """uring_holder no-mmap-registered-only: a ring set up with
+    IORING_SETUP_NO_MMAP | REGISTERED_FD_ONLY (Linux 6.5+) has no fd and no
+    mapping, so /proc shows nothing of it; --deep finds it in the task's
+    registered rings.  Older kernels refuse the flags, and the helper says
+    so."""
 
     NO_MMAP = (6, 5)
 
     def manifest(self):
         self.require(self.NO_MMAP, "IORING_SETUP_NO_MMAP")
         manifest = json.loads(self.g.data("nommap.manifest"))
-        ring = ring_named(manifest, "e")
+        ring = ring_named(manifest, "no-mmap-registered-only")
         self.assertEqual((ring["fd"], ring["mapped"], ring["files_listable"]),
                          (None, False, False))
         return manifest
@@ -1026,17 +1031,20 @@ class NoMmapRingTest(KernelTest):
         self.assertIsInstance(inode, int)
         # The manifest cannot know the ring's anon inode (nothing to fstat).
         facts = DeepFacts(self.g, "fixed.mountinfo")
-        ring = {**ring_named(manifest, "e"), "inode": inode, "dev": facts.anon_dev}
+        ring = {**ring_named(manifest, "no-mmap-registered-only"), "inode": inode,
+                "dev": facts.anon_dev}
         self.assert_rows(deep_hidden_rows({**manifest, "rings": [ring]}, facts), doc["files"],
                          "lshidden --deep -J -p PID")
         files = sorted((r["slot"], r["path"].rsplit("/", 2)[1:], r["deleted"])
                        for r in doc["files"] if r["source"] == "uring-fixed")
-        self.assertEqual(files, [(0, ["e", "kept"], False), (2, ["e", "deleted file"], True)])
+        ring_dir = "no-mmap-registered-only"
+        self.assertEqual(files, [(0, [ring_dir, "kept"], False),
+                                 (2, [ring_dir, "deleted file"], True)])
 
 
 class UnprivilegedTest(KernelTest):
-    """--deep as uid 65534, on a ring of its own (uring_holder b): it cannot
-    load BPF programs, says so once, and lists what /proc shows."""
+    """--deep as uid 65534, on a ring of its own (uring_holder mixed-types):
+    it cannot load BPF programs, says so once, and lists what /proc shows."""
 
     def test_deep_needs_privileges(self):
         manifest = json.loads(self.g.data("nobody.manifest"))
@@ -1311,7 +1319,7 @@ def main():
         del argv[i:i + 2]
     if KERNEL not in SERIES:
         sys.exit(f"usage: {argv[0]} --kernel {{{','.join(SERIES)}}} [unittest options]")
-    unittest.main(argv=argv)
+    run_tests(argv=argv)
 
 
 if __name__ == "__main__":

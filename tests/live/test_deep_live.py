@@ -22,7 +22,8 @@ import unittest
 
 from lshidden_test import (HelperProcess, contract_json_keys, describe, is_root, kernel_version,
                            lshidden_path, mount_points, mount_tmpfs, path_bytes, run_command,
-                           run_json, run_lshidden, start_fuse_server, umount, unprivileged_copy)
+                           run_json, run_lshidden, run_tests, start_fuse_server, umount,
+                           unprivileged_copy)
 
 ALL_KEYS = set(contract_json_keys())
 UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
@@ -107,16 +108,18 @@ class DeepRingTest(unittest.TestCase):
                                      (dev_string(st.st_dev), st.st_ino), context)
 
     def test_same_files_as_proc_with_exact_identity(self):
-        manifest = self.start_holder("--scenarios", "a,b,c,d")
+        rings = ("sparse-table", "mixed-types", "registered-fd-closed", "sqpoll")
+        manifest = self.start_holder(*rings)
         pid = str(manifest["pid"])
         _, procfs = self.run_ok("-p", pid)
         _, deep = self.run_ok("--deep", "-p", pid)
         self.assertEqual(deep["warnings"], [])
         proc_rows, deep_rows = rows_by_key(self, procfs["files"]), rows_by_key(self, deep["files"])
-        ring_c = next(r for r in manifest["rings"] if r["name"] == "c")
-        only_deep = {(manifest["pid"], "uring-fixed", ring_c["inode"], f["slot"], None, None)
-                     for f in ring_c["files"]}
-        # What /proc listed, plus what it cannot: ring c's fixed files.
+        closed = next(r for r in manifest["rings"] if r["name"] == "registered-fd-closed")
+        only_deep = {(manifest["pid"], "uring-fixed", closed["inode"], f["slot"], None, None)
+                     for f in closed["files"]}
+        # What /proc listed, plus what it cannot: the fixed files of the ring
+        # whose fd was closed.
         self.assertEqual(set(deep_rows), set(proc_rows) | only_deep)
         self.assertTrue(only_deep and not only_deep & set(proc_rows))
         for key, row in deep_rows.items():
@@ -126,23 +129,23 @@ class DeepRingTest(unittest.TestCase):
         # The deleted file: /proc cannot stat it, the kernel knows it.
         deleted = [r for r in proc_rows.values() if r["deleted"]]
         self.assertEqual([r["inode"] for r in deleted], [None])
-        self.assert_exact_rows(manifest, deep["files"], {"a", "b", "c", "d"})
-        ring_row = deep_rows[(manifest["pid"], "uring-ring", ring_c["inode"], None, None, None)]
+        self.assert_exact_rows(manifest, deep["files"], set(rings))
+        ring_row = deep_rows[(manifest["pid"], "uring-ring", closed["inode"], None, None, None)]
         self.assertIn("listed by --deep", ring_row["note"])
 
     def test_ring_fd_registered_and_closed(self):
-        manifest = self.start_holder("--scenarios", "c")
+        manifest = self.start_holder("registered-fd-closed")
         pid = str(manifest["pid"])
         _, procfs = self.run_ok("-p", pid)
         self.assertEqual([r["source"] for r in procfs["files"]], ["uring-ring"])
         _, deep = self.run_ok("--deep", "-p", pid)
         self.assertEqual(sorted(r["source"] for r in deep["files"]),
                          ["uring-fixed", "uring-ring"])
-        self.assert_exact_rows(manifest, deep["files"], {"c"})
+        self.assert_exact_rows(manifest, deep["files"], {"registered-fd-closed"})
 
     @unittest.skipUnless(kernel_version() >= (6, 5), "NO_MMAP rings need Linux 6.5")
     def test_ring_without_fd_or_mapping(self):
-        manifest = self.start_holder("--scenarios", "e")
+        manifest = self.start_holder("no-mmap-registered-only")
         pid = str(manifest["pid"])
         ring = manifest["rings"][0]
         self.assertFalse(ring["mapped"])
@@ -159,21 +162,21 @@ class DeepRingTest(unittest.TestCase):
         fixed = [r for r in rows if r["source"] == "uring-fixed"]
         self.assertEqual(sorted(r["slot"] for r in fixed), [0, 2])
         self.assertEqual({r["ring_inode"] for r in fixed}, {ring_row["ring_inode"]})
-        self.assert_exact_rows(manifest, rows, {"e"})
+        self.assert_exact_rows(manifest, rows, {"no-mmap-registered-only"})
 
     def test_big_table(self):
         # Far more than one seq buffer holds: the listing resumes many times.
-        manifest = self.start_holder("--scenarios", "big", "--big-files", "3000")
+        manifest = self.start_holder("big-table:files=3000")
         ring = manifest["rings"][0]
         _, deep = self.run_ok("--deep", "-p", str(manifest["pid"]))
         self.assertEqual(deep["warnings"], [])
         self.assertEqual(len(deep["files"]), len(ring["files"]))
-        self.assert_exact_rows(manifest, deep["files"], {"big"})
+        self.assert_exact_rows(manifest, deep["files"], {"big-table"})
 
     def test_contended_ring(self):
         # The /proc scan has to retry while the ring is locked; the kernel's
         # table can always be read.
-        manifest = self.start_holder("--scenarios", "contend")
+        manifest = self.start_holder("contended")
         for attempt in range(20):
             _, deep = self.run_ok("--deep", "-p", str(manifest["pid"]))
             self.assertEqual(len(deep["files"]), len(manifest["rings"][0]["files"]),
@@ -181,7 +184,7 @@ class DeepRingTest(unittest.TestCase):
             self.assertTrue(all(r["method"] == "bpf" for r in deep["files"]))
 
     def test_table_and_columns(self):
-        manifest = self.start_holder("--scenarios", "c")
+        manifest = self.start_holder("registered-fd-closed")
         result = run_lshidden("--deep", "-p", str(manifest["pid"]), "-o",
                               "SOURCE,SLOT,METHOD,INODE,PATH", "-r", "-n")
         self.assertEqual(result.returncode, 0, describe(result))
@@ -192,7 +195,8 @@ class DeepRingTest(unittest.TestCase):
         self.assertEqual(set(result.stdout.splitlines()), want)
 
     def test_whole_host_has_no_duplicates(self):
-        manifest = self.start_holder("--scenarios", "a,c,d,e")
+        manifest = self.start_holder("sparse-table", "registered-fd-closed", "sqpoll",
+                                     "no-mmap-registered-only")
         _, deep = self.run_ok("--deep")
         rows_by_key(self, deep["files"])
         mine = [r for r in deep["files"] if r["pid"] == manifest["pid"]]
@@ -207,7 +211,7 @@ class DeepRingTest(unittest.TestCase):
         self.assertIn(reason, lines[0], describe(result))
 
     def test_without_btf(self):
-        manifest = self.start_holder("--scenarios", "a,c")
+        manifest = self.start_holder("sparse-table", "registered-fd-closed")
         pid = str(manifest["pid"])
         env = {**os.environ, "LSHIDDEN_DEEP_BTF": "/nonexistent/vmlinux"}
         result = subprocess.run([lshidden_path(), "--deep", "-J", "-p", pid], env=env,
@@ -225,7 +229,7 @@ class DeepRingTest(unittest.TestCase):
         self.assertEqual(table.returncode, 0)
 
     def test_without_privilege(self):
-        manifest = self.start_holder("--scenarios", "a")
+        manifest = self.start_holder("sparse-table")
         pid = str(manifest["pid"])
         binary = unprivileged_copy(self)
         result = run_lshidden("--deep", prefix=UNPRIVILEGED, binary=binary)
@@ -241,7 +245,7 @@ class DeepRingTest(unittest.TestCase):
 
     def test_with_bpf_capabilities_only(self):
         # CAP_BPF + CAP_PERFMON are enough for --deep, though not for /proc.
-        manifest = self.start_holder("--scenarios", "a,c")
+        manifest = self.start_holder("sparse-table", "registered-fd-closed")
         pid = str(manifest["pid"])
         binary = unprivileged_copy(self)
         _, procfs = self.run_ok("-p", pid, status=1, prefix=UNPRIVILEGED, binary=binary)
@@ -249,12 +253,12 @@ class DeepRingTest(unittest.TestCase):
         result, deep = self.run_ok("--deep", "-p", pid, prefix=UNPRIVILEGED + BPF_CAPS,
                                    binary=binary)
         self.assertNotIn(UNAVAILABLE, result.stderr, describe(result))
-        self.assert_exact_rows(manifest, deep["files"], {"a", "c"})
+        self.assert_exact_rows(manifest, deep["files"], {"sparse-table", "registered-fd-closed"})
 
     def test_nothing_loaded_without_deep(self):
         if shutil.which("strace") is None:
             self.fail("strace is needed (scripts/install-deps)")
-        self.start_holder("--scenarios", "c")
+        self.start_holder("registered-fd-closed")
         trace = tempfile.NamedTemporaryFile(prefix="lshidden-strace-")
         self.addCleanup(trace.close)
         # LeakSanitizer cannot run under ptrace (sanitizer builds).
@@ -394,14 +398,16 @@ class DeepMountTest(unittest.TestCase):
         mount_tmpfs(self, self.mnt)
 
     def test_fdless_rings_become_certain_holders(self):
-        helper = HelperProcess("uring_holder", ["--scenarios", "c,e"], parent=self.mnt)
+        helper = HelperProcess("uring_holder", ["registered-fd-closed", "no-mmap-registered-only"],
+                               parent=self.mnt)
         manifest = helper.start()
         self.addCleanup(helper.stop)
         self.assertEqual(umount(self.mnt), errno.EBUSY)
         mine = lambda doc: [r for r in doc["files"] if r["pid"] == manifest["pid"]
                             and r["holder"] == "io_uring"]
         _, procfs = run_json("--mount", self.mnt)
-        # /proc: ring c is a possible holder, ring e cannot be seen at all.
+        # /proc: the ring whose fd was closed is a possible holder, the
+        # NO_MMAP | REGISTERED_FD_ONLY ring cannot be seen at all.
         self.assertEqual([(r["source"], r["possible"]) for r in mine(procfs)],
                          [("uring-ring", True)])
         result, deep = run_json("--mount", self.mnt, "--deep")
@@ -414,4 +420,4 @@ class DeepMountTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_tests()

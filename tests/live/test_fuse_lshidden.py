@@ -8,7 +8,8 @@ import subprocess
 import tempfile
 import unittest
 
-from lshidden_test import is_root, mount_tmpfs, run_lshidden, start_fuse_server, umount
+from lshidden_test import (is_root, mount_tmpfs, run_lshidden, run_tests, start_fuse_server,
+                           umount)
 
 
 def lshidden_json(*args):
@@ -103,4 +104,4 @@ class FuseServerTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_tests()

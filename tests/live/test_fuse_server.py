@@ -23,6 +23,8 @@ import tempfile
 import time
 import unittest
 
+from lshidden_test import run_tests
+
 MNT_DETACH = 2
 START_TIMEOUT = 30
 STOP_TIMEOUT = 30
@@ -342,4 +344,4 @@ class FuseServerTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_tests()

@@ -21,7 +21,7 @@ import unittest
 
 from lshidden_test import (lshidden_path, AnyOf, HelperProcess, contract_json_keys, contract_section_keys,
                            describe, is_root, kernel_version, mount_points, run_command,
-                           run_json, run_lshidden)
+                           run_json, run_lshidden, run_tests)
 
 # Every --mount row has the file-record keys plus the --mount ones.
 ALL_KEYS = set(contract_json_keys()) | set(contract_section_keys("--mount"))
@@ -575,4 +575,4 @@ class MountHoldersTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_tests()

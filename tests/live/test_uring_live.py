@@ -12,14 +12,17 @@ import time
 import unittest
 
 from lshidden_test import (AnyOf, HelperProcess, HexOf, IsStr, contract_json_keys, describe,
-                           is_root, mount_points, path_bytes, run_json, run_lshidden, unescape_hex,
-                           unprivileged_copy)
+                           helper_path, is_root, mount_points, path_bytes, run_command, run_json,
+                           run_lshidden, run_tests, unescape_hex, unprivileged_copy)
 
 # Every file record has exactly the keys the contract lists.
 ALL_KEYS = set(contract_json_keys())
 HIDDEN_SOURCES = {"uring-fixed", "uring-ring"}
 UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 PSEUDO_PATH = re.compile(r"^(socket|pipe):\[([0-9]+)\]$")
+# The rings most tests look at (uring_holder factories): fixed files of
+# every type, a ring with no fd left, an SQPOLL ring.
+STANDARD_RINGS = ("sparse-table", "mixed-types", "registered-fd-closed", "sqpoll")
 
 
 
@@ -139,11 +142,11 @@ class UringLiveTest(unittest.TestCase):
     # -- hidden rows ----------------------------------------------------------
 
     def test_hidden_rows_json(self):
-        _, manifest = self.start_helper()
+        _, manifest = self.start_helper(*STANDARD_RINGS)
         expected = expected_hidden_rows(manifest)
         # The manifest itself must cover what this test is about.
         self.assertEqual(len([k for k in expected if k[0] == "uring-ring"]), 1)
-        self.assertIn("SOCK", {f["type"] for f in ring_named(manifest, "a")["files"]})
+        self.assertIn("SOCK", {f["type"] for f in ring_named(manifest, "sparse-table")["files"]})
         doc = self.run_ok_json("-p", str(manifest["pid"]))
         self.assert_hidden_rows(expected, doc["files"])
         self.assertEqual(doc["warnings"], [])
@@ -151,10 +154,10 @@ class UringLiveTest(unittest.TestCase):
     def test_awkward_names_are_decoded(self):
         # Spot checks on top of the exact comparison above, so that a failure
         # names the feature: escapes undone, non-UTF-8 kept, deletion seen.
-        _, manifest = self.start_helper("--scenarios", "a")
+        _, manifest = self.start_helper("sparse-table")
         doc = self.run_ok_json("-p", str(manifest["pid"]))
         got = {path_bytes(r) for r in doc["files"]}
-        ring = ring_named(manifest, "a")
+        ring = ring_named(manifest, "sparse-table")
         for suffix in (b"/sub dir/with space", b"/with\ttab", b"/with\nnewline",
                        b"/with\\backslash", b"/with\x1besc", b"/with\xffbyte"):
             self.assertIn(bytes.fromhex(file_named(ring, suffix)["path_hex"]), got, suffix)
@@ -166,22 +169,22 @@ class UringLiveTest(unittest.TestCase):
                          [bytes.fromhex(file_named(ring, b"/with\xffbyte")["path_hex"])])
 
     def test_sq_thread(self):
-        _, manifest = self.start_helper("--scenarios", "a,d")
-        ring_d = ring_named(manifest, "d")
-        tid = ring_d["sq_thread"]
+        _, manifest = self.start_helper("sparse-table", "sqpoll")
+        sqpoll = ring_named(manifest, "sqpoll")
+        tid = sqpoll["sq_thread"]
         with open(f"/proc/{manifest['pid']}/task/{tid}/comm") as f:
             self.assertEqual(f.read(), f"iou-sqp-{manifest['pid']}\n")
         doc = self.run_ok_json("-p", str(manifest["pid"]))
         by_ring = {}
         for row in doc["files"]:
             by_ring.setdefault(row["ring_inode"], set()).add(row["sq_thread"])
-        self.assertEqual(by_ring, {ring_d["inode"]: {tid},
-                                   ring_named(manifest, "a")["inode"]: {None}})
+        self.assertEqual(by_ring, {sqpoll["inode"]: {tid},
+                                   ring_named(manifest, "sparse-table")["inode"]: {None}})
 
     # -- table output -----------------------------------------------------------
 
     def test_table_raw(self):
-        _, manifest = self.start_helper()
+        _, manifest = self.start_helper(*STANDARD_RINGS)
         expected = expected_hidden_rows(manifest)
         pid = str(manifest["pid"]).encode()
         result = run_lshidden("-p", pid, "-o", "PID,SOURCE,SLOT,PATH", "-r", "-n")
@@ -208,7 +211,7 @@ class UringLiveTest(unittest.TestCase):
         self.assertEqual(got, want)
 
     def test_table_default(self):
-        _, manifest = self.start_helper()
+        _, manifest = self.start_helper(*STANDARD_RINGS)
         expected = expected_hidden_rows(manifest)
         result = run_lshidden("-p", str(manifest["pid"]))
         self.assertEqual(result.returncode, 0, describe(result))
@@ -227,7 +230,7 @@ class UringLiveTest(unittest.TestCase):
     # -- -a ---------------------------------------------------------------------
 
     def test_all_sources(self):
-        helper, manifest = self.start_helper()
+        helper, manifest = self.start_helper(*STANDARD_RINGS)
         doc = self.run_ok_json("-a", "-p", str(manifest["pid"]))
         rows = doc["files"]
         for row in rows:
@@ -280,7 +283,7 @@ class UringLiveTest(unittest.TestCase):
     # -- exit status ------------------------------------------------------------
 
     def test_exit_status(self):
-        _, manifest = self.start_helper("--scenarios", "a")
+        _, manifest = self.start_helper("sparse-table")
         pid = str(manifest["pid"])
         self.assertEqual(run_lshidden("-p", pid).returncode, 0)
         self.assertEqual(run_lshidden("-J", "-p", pid).returncode, 0)
@@ -300,11 +303,30 @@ class UringLiveTest(unittest.TestCase):
             self.assertEqual(result.returncode, 2, describe(result))
             self.assertNotEqual(result.stderr, b"", describe(result))
 
+    # -- the helper itself --------------------------------------------------------
+
+    def test_helper_factory_table(self):
+        helper = helper_path("uring_holder")
+        result = run_command([helper, "--list"])
+        self.assertEqual((result.returncode, result.stderr), (0, ""))
+        names = [l.split()[0] for l in result.stdout.splitlines() if not l.startswith(" ")]
+        self.assertEqual(names, ["sparse-table", "mixed-types", "registered-fd-closed", "sqpoll",
+                                 "no-mmap-registered-only", "big-table", "contended"])
+        self.assertIn("\n  slots=65536 ", result.stdout)
+        self.assertIn("\n  hold-ms=2 ", result.stdout)
+        for args, said in ((["no-such-factory"], "no factory"),
+                           (["big-table:no-such=1"], "no parameter"),
+                           (["big-table:files=0"], "bad files"),
+                           (["sqpoll", "sqpoll"], "given twice")):
+            result = run_command([helper, *args, "/nonexistent"])
+            self.assertEqual(result.returncode, 2, (args, result.stderr))
+            self.assertIn(said, result.stderr, args)
+
     # -- scale and contention -----------------------------------------------------
 
     def test_big_table(self):
-        _, manifest = self.start_helper("--scenarios", "big")
-        ring = ring_named(manifest, "big")
+        _, manifest = self.start_helper("big-table")
+        ring = ring_named(manifest, "big-table")
         self.assertGreaterEqual(len(ring["files"]), 1000)
         self.assertGreater(max(f["slot"] for f in ring["files"]), 9999)  # 5-digit slots
         expected = expected_hidden_rows(manifest)
@@ -325,9 +347,9 @@ class UringLiveTest(unittest.TestCase):
 
     def test_contended_ring(self):
         # The helper holds the ring's lock 2 ms out of every 8 ms.
-        _, manifest = self.start_helper("--scenarios", "contend,b")
+        _, manifest = self.start_helper("mixed-types", "contended")
         pid = manifest["pid"]
-        rate = self.contention_rate(pid, ring_named(manifest, "contend")["fd"])
+        rate = self.contention_rate(pid, ring_named(manifest, "contended")["fd"])
         # Without contention this test would prove nothing about retries.
         self.assertGreaterEqual(rate, 0.05, "uring_holder produced too little contention")
         # Enough runs that a tool reading each ring once fails with >99.9%.
@@ -344,7 +366,7 @@ class UringLiveTest(unittest.TestCase):
     def test_unprivileged(self):
         if shutil.which("setpriv") is None:
             self.fail("setpriv (util-linux) is needed")
-        _, manifest = self.start_helper("--scenarios", "a")
+        _, manifest = self.start_helper("sparse-table")
         pid = manifest["pid"]
         binary = unprivileged_copy(self)
 
@@ -371,4 +393,4 @@ class UringLiveTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_tests()

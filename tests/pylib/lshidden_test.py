@@ -10,10 +10,37 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
+import unittest
 
 DEFAULT_TIMEOUT = 120
+# The exit status of a test file some of whose tests were skipped (and none
+# failed): ctest's SKIP_RETURN_CODE for the Python tests, so that ctest says
+# "Skipped", never "Passed", for them.
+SKIP_STATUS = 77
+
+
+def run_tests(argv=None):
+    """unittest.main() for a test file (the tests of __main__, with argv's
+    options, default sys.argv), then exits with 1 if any test failed,
+    errored or succeeded unexpectedly, or if none ran; SKIP_STATUS if any
+    was skipped; 0 if all ran and passed.  Prints the usual summary, then
+    how many tests were skipped."""
+    program = unittest.main(argv=argv, exit=False)
+    result = program.result
+    skipped = len(result.skipped)
+    if not result.wasSuccessful():
+        status = 1
+    elif result.testsRun == 0:
+        print("no tests ran", file=sys.stderr)
+        status = 1
+    else:
+        status = SKIP_STATUS if skipped else 0
+    print(f"{skipped} of {result.testsRun} tests skipped; exit status {status}", file=sys.stderr,
+          flush=True)
+    sys.exit(status)
 
 
 def env_path(name):
