@@ -1,9 +1,11 @@
-/* Writes lshidden.1 from lshidden.1.in, replacing the @COLUMNS@ line with
- * the column table, so the man page cannot drift from the code. */
+/* Writes lshidden.1 from lshidden.1.in, replacing the @COLUMNS@ and
+ * @FUSE_COLUMNS@ lines with the column tables, so the man page cannot
+ * drift from the code. */
 #include <stdio.h>
 #include <string.h>
 
-#include "columns.h"
+#include "core/file_columns.h"
+#include "core/fuse_conn.h"
 
 static void put_escaped(FILE *out, const char *s)
 {
@@ -17,15 +19,14 @@ static void put_escaped(FILE *out, const char *s)
     }
 }
 
-static void write_columns(FILE *out)
+static void write_columns(FILE *out, const struct column_set *set)
 {
-    static const char *const kinds[] = {"string", "number", "boolean"};
-    for (int i = 0; i < COL_COUNT; i++) {
-        const struct column_info *c = &column_table[i];
+    for (int i = 0; i < set->count; i++) {
+        const struct column_info *c = &set->columns[i];
         fputs(".TP\n.B ", out);
         put_escaped(out, c->name);
-        fprintf(out, "\n(JSON key \\fB%s\\fR, %s%s)\n", c->json_key, kinds[c->kind],
-                c->is_default ? ", default" : "");
+        fprintf(out, "\n(JSON key \\fB%s\\fR, %s%s)\n", c->json_key, column_kind_name(c->kind),
+                c->flags & COLF_DEFAULT ? ", default" : "");
         put_escaped(out, c->help);
         fputs(".\n", out);
     }
@@ -45,7 +46,9 @@ int main(int argc, char **argv)
     char line[4096];
     while (fgets(line, sizeof(line), in)) {
         if (strcmp(line, "@COLUMNS@\n") == 0)
-            write_columns(out);
+            write_columns(out, &file_columns);
+        else if (strcmp(line, "@FUSE_COLUMNS@\n") == 0)
+            write_columns(out, &fuse_conn_columns);
         else if (strncmp(line, ".TH ", 4) == 0 && strstr(line, "@VERSION@"))
             fprintf(out, ".TH LSHIDDEN 1 \"\" \"lshidden %s\" \"User Commands\"\n",
                     LSHIDDEN_VERSION);

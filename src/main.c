@@ -1,5 +1,6 @@
 /* lshidden: list open files, including the ones the kernel holds for a
- * process outside its fd table (io_uring fixed files, rings with no fd). */
+ * process outside its fd table (io_uring fixed files, rings with no fd).
+ * This file only turns the command line into a pipeline configuration. */
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
@@ -8,23 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "columns.h"
-#include "fuse_backing.h"
-#include "fuse_connections.h"
-#include "mount_holders.h"
-#include "mount_report.h"
-#include "mount_target.h"
-#include "output.h"
-#include "scan.h"
-
-enum { EXIT_ROWS = 0, EXIT_NO_ROWS = 1, EXIT_TROUBLE = 2 };
+#include "core/file_columns.h"
+#include "core/fuse_conn.h"
+#include "pipeline.h"
 
 struct cli {
-    bool all, json, noheadings, raw, list_columns, explicit_columns, journal, fuse, deep;
+    bool all, json, noheadings, raw, list_columns, journal, fuse, deep;
     const char *proc_root, *sys_root, *mount_path;
+    const char *output_list; /* -o, parsed once the mode is known */
     pid_t *pids;
     size_t npids;
-    enum column_id columns[COL_COUNT * 4];
+    int columns[COL_COUNT * 4];
     size_t ncolumns;
 };
 
@@ -90,25 +85,31 @@ static int parse_pids(struct cli *cli, const char *list)
     return cli->npids ? 0 : usage_error("invalid PID list: '%s'", list);
 }
 
+static const struct column_set *cli_column_set(const struct cli *cli)
+{
+    return cli->fuse ? &fuse_conn_columns : &file_columns;
+}
+
 static void add_default_columns(struct cli *cli)
 {
-    static const enum column_id mount_defaults[] = {
+    static const int mount_defaults[] = {
         COL_HOLDER, COL_EFFECT, COL_POSSIBLE, COL_PID,  COL_COMMAND,
         COL_SOURCE, COL_FD,     COL_SLOT,     COL_PATH, COL_OBJECT,
     };
+    const struct column_set *set = cli_column_set(cli);
     if (cli->mount_path) {
         for (size_t i = 0; i < sizeof(mount_defaults) / sizeof(mount_defaults[0]); i++)
             cli->columns[cli->ncolumns++] = mount_defaults[i];
         return;
     }
-    for (int i = 0; i < COL_COUNT; i++)
-        if (column_table[i].is_default)
-            cli->columns[cli->ncolumns++] = (enum column_id)i;
+    for (int i = 0; i < set->count; i++)
+        if (column_has(set, i, COLF_DEFAULT))
+            cli->columns[cli->ncolumns++] = i;
 }
 
 static int parse_columns(struct cli *cli, const char *list)
 {
-    cli->explicit_columns = true;
+    const struct column_set *set = cli_column_set(cli);
     cli->ncolumns = 0;
     if (*list == '+') {
         add_default_columns(cli);
@@ -116,7 +117,7 @@ static int parse_columns(struct cli *cli, const char *list)
     }
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, ",");
-        int id = column_by_name(p, len);
+        int id = column_by_name(set, p, len);
         if (id < 0) {
             char name[64];
             snprintf(name, sizeof(name), "%.*s", (int)(len < 60 ? len : 60), p);
@@ -124,7 +125,7 @@ static int parse_columns(struct cli *cli, const char *list)
         }
         if (cli->ncolumns == sizeof(cli->columns) / sizeof(cli->columns[0]))
             return usage_error("too many columns in '%s'", list);
-        cli->columns[cli->ncolumns++] = (enum column_id)id;
+        cli->columns[cli->ncolumns++] = id;
         p += len + (p[len] == ',');
     }
     return cli->ncolumns ? 0 : usage_error("no columns in '%s'", list);
@@ -160,7 +161,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         case 'a': cli->all = true; break;
         case 'p': r = parse_pids(cli, optarg); break;
         case 'J': cli->json = true; break;
-        case 'o': r = parse_columns(cli, optarg); break;
+        case 'o': cli->output_list = optarg; break;
         case 'n': cli->noheadings = true; break;
         case 'r': cli->raw = true; break;
         case OPT_LIST_COLUMNS: cli->list_columns = true; break;
@@ -187,129 +188,57 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         return usage_error("%s", "--journal needs --mount");
     if (r == 0 && cli->journal && cli->json)
         return usage_error("%s", "--journal and --json are mutually exclusive");
+    if (r == 0 && cli->output_list)
+        r = parse_columns(cli, cli->output_list);
     return r;
 }
 
 /* JSON without -o carries every key of the contract. */
 static void choose_columns(struct cli *cli)
 {
-    if (cli->explicit_columns)
+    const struct column_set *set = cli_column_set(cli);
+    if (cli->output_list)
         return;
-    if (cli->json) {
-        for (int i = 0; i < COL_COUNT; i++)
-            if (cli->mount_path || !column_table[i].mount_only)
-                cli->columns[cli->ncolumns++] = (enum column_id)i;
-    } else
+    if (!cli->json) {
         add_default_columns(cli);
-}
-
-static void scan_options_from_cli(const struct cli *cli, struct scan_options *opts)
-{
-    memset(opts, 0, sizeof(*opts));
-    opts->proc_root = cli->proc_root ? cli->proc_root : "/proc";
-    /* A /proc snapshot is never read together with this host's /sys. */
-    opts->sys_root = cli->sys_root ? cli->sys_root : cli->proc_root ? NULL : "/sys";
-    opts->live = cli->proc_root == NULL;
-    opts->all = cli->all || cli->mount_path;
-    opts->pids = cli->pids;
-    opts->npids = cli->npids;
-    opts->deep = cli->deep;
-    for (size_t i = 0; i < cli->ncolumns; i++) {
-        opts->want_identity |= column_table[cli->columns[i]].needs_identity;
-        opts->want_mountpoint |= cli->columns[i] == COL_MOUNTPOINT;
+        return;
     }
-    /* --mount matches references by mount id, whatever is printed. */
-    opts->want_identity |= cli->mount_path != NULL;
+    for (int i = 0; i < set->count; i++)
+        if (cli->mount_path || !column_has(set, i, COLF_MOUNT_ONLY))
+            cli->columns[cli->ncolumns++] = i;
 }
 
-static void find_mount_holders(struct scan *scan, const struct mount_target *target)
+static enum pipeline_mode cli_mode(const struct cli *cli)
 {
-    struct holder_scan hs = {
-        .target = target,
-        .proc_root = scan->opts.proc_root,
-        .sys_root = scan->opts.sys_root,
-        .dev_root = "/dev",
-        .live = scan->opts.live,
-        .processes = &scan->processes,
-        .arena = &scan->arena,
-        .records = &scan->records,
-        .warnings = &scan->warnings,
-    };
-    fuse_add_possible_holders(scan);
-    mount_filter_records(&scan->records, target);
-    holders_find_loop(&hs);
-    holders_find_swap(&hs);
-    holders_find_binfmt(&hs);
-    holders_find_nfsd(&hs);
-    holders_find_submounts(&hs);
-    holders_find_namespaces(&hs);
-    record_list_sort_by_holder(&scan->records);
-}
-
-static int write_output(const struct cli *cli, struct scan *scan, const struct output_options *out,
-                        const struct mount_target *target)
-{
-    if (cli->json)
-        return output_json(&scan->records, &scan->warnings, out, stdout);
-    if (cli->journal)
-        return mount_report_journal(&scan->records, target, stdout);
-    int r = scan->records.len ? output_table(&scan->records, out, stdout) : 0;
-    if (r == 0 && target) {
-        mount_report_summary(&scan->records, target, stdout);
-        r = fflush(stdout) == 0 ? 0 : -errno;
-    }
-    return r;
-}
-
-static int run(struct cli *cli)
-{
-    struct output_options out = {cli->columns, cli->ncolumns, cli->noheadings, cli->raw};
     if (cli->list_columns)
-        return output_column_list(cli->json, &out, stdout) < 0 ? EXIT_TROUBLE : EXIT_ROWS;
+        return MODE_LIST_COLUMNS;
+    if (cli->mount_path)
+        return MODE_MOUNT;
+    return cli->fuse ? MODE_FUSE : MODE_LIST;
+}
 
-    struct scan_options opts;
-    struct scan scan;
-    struct mount_target target;
-    scan_options_from_cli(cli, &opts);
-    if (cli->mount_path) {
-        int err = mount_target_resolve(&target, cli->mount_path, opts.proc_root, opts.live);
-        if (err < 0) {
-            fprintf(stderr, "lshidden: %s: %s\n", cli->mount_path, strerror(-err));
-            return EXIT_TROUBLE;
-        }
-        opts.only_dev = true;
-        opts.only_dev_major = target.dev_major;
-        opts.only_dev_minor = target.dev_minor;
+static void config_from_cli(const struct cli *cli, struct pipeline_config *cfg)
+{
+    struct scan_config *scan = &cfg->scan;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mode = cli_mode(cli);
+    cfg->json = cli->json;
+    cfg->journal = cli->journal;
+    cfg->deep = cli->deep;
+    cfg->mount_path = cli->mount_path;
+    cfg->out = (struct output_options){cli_column_set(cli), cli->columns, cli->ncolumns,
+                                       cli->noheadings, cli->raw};
+    scan->proc_root = cli->proc_root ? cli->proc_root : "/proc";
+    /* A /proc snapshot is never read together with this host's /sys. */
+    scan->sys_root = cli->sys_root ? cli->sys_root : cli->proc_root ? NULL : "/sys";
+    scan->live = cli->proc_root == NULL;
+    scan->all = cli->all || cli->mount_path;
+    scan->pids = cli->pids;
+    scan->npids = cli->npids;
+    for (size_t i = 0; !cli->fuse && i < cli->ncolumns; i++) {
+        scan->want_identity |= column_has(&file_columns, cli->columns[i], COLF_NEEDS_IDENTITY);
+        scan->want_mountpoint |= cli->columns[i] == COL_MOUNTPOINT;
     }
-    int r = scan_init(&scan, &opts);
-    if (r == 0)
-        r = scan_run(&scan);
-    if (r < 0) {
-        fprintf(stderr, "lshidden: cannot scan %s: %s\n", opts.proc_root, strerror(-r));
-        scan_free(&scan);
-        if (cli->mount_path)
-            mount_target_free(&target);
-        return EXIT_TROUBLE;
-    }
-    size_t rows;
-    if (cli->mount_path)
-        find_mount_holders(&scan, &target);
-    if (cli->fuse)
-        r = fuse_list_connections(&scan, cli->json, cli->noheadings, cli->raw, stdout, &rows);
-    else
-        r = write_output(cli, &scan, &out, cli->mount_path ? &target : NULL);
-    if (!cli->fuse)
-        rows = scan.records.len;
-    warnings_print_summary(&scan.warnings, stderr);
-    scan_free(&scan);
-    if (cli->mount_path)
-        mount_target_free(&target);
-    if (r < 0) {
-        if (r != -EPIPE)
-            fprintf(stderr, "lshidden: write error: %s\n", strerror(-r));
-        return EXIT_TROUBLE;
-    }
-    return rows ? EXIT_ROWS : EXIT_NO_ROWS;
 }
 
 int main(int argc, char **argv)
@@ -318,8 +247,10 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     int r = parse_args(&cli, argc, argv);
     if (r == 0) {
+        struct pipeline_config cfg;
         choose_columns(&cli);
-        r = run(&cli);
+        config_from_cli(&cli, &cfg);
+        r = pipeline_run(&cfg);
     } else {
         r = r > 0 ? EXIT_ROWS : EXIT_TROUBLE;
     }

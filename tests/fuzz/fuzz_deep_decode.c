@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deep_decode.h"
+#include "parse/deep_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -141,7 +141,7 @@ static void check_result(struct deep_result *res, size_t input_len)
 
 static bool same_file(const struct deep_file *a, const struct deep_file *b)
 {
-    return a->slot == b->slot && a->file_key == b->file_key && a->dev_major == b->dev_major &&
+    return a->index == b->index && a->file_key == b->file_key && a->dev_major == b->dev_major &&
            a->dev_minor == b->dev_minor && a->inode == b->inode && a->fs_magic == b->fs_magic &&
            a->mode == b->mode && a->has_mount_id == b->has_mount_id && a->mount_id == b->mount_id &&
            a->deleted == b->deleted && a->pseudo == b->pseudo &&

@@ -1,5 +1,5 @@
 /* libFuzzer target for the pure procfs parsers: uring_fdinfo_parse,
- * fixed_table_parse (with table sizes taken from the input),
+ * name_table_parse (with table sizes taken from the input),
  * fdinfo_get_u64, and maps_next/maps_decode_path over the same bytes.
  * Any broken invariant calls abort() so libFuzzer keeps the input.
  *
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdinfo_parse.h"
-#include "maps_parse.h"
+#include "parse/fdinfo_parse.h"
+#include "parse/maps_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,25 +36,25 @@ static size_t count_lines(const char *buf, size_t len)
 }
 
 /* Table invariants after a successful parse. */
-static void check_table(const struct fixed_table *t, uint32_t table_size, size_t input_len)
+static void check_table(const struct name_table *t, uint32_t table_size, size_t input_len)
 {
-    REQUIRE(t->format == FIXED_FORMAT_NONE || t->format == FIXED_FORMAT_PATH ||
-            t->format == FIXED_FORMAT_NAME);
-    if (t->format == FIXED_FORMAT_NONE)
-        REQUIRE(t->nfiles == 0);
-    REQUIRE(t->nfiles <= t->cap);
+    REQUIRE(t->format == NAME_FORMAT_NONE || t->format == NAME_FORMAT_PATH ||
+            t->format == NAME_FORMAT_NAME);
+    if (t->format == NAME_FORMAT_NONE)
+        REQUIRE(t->nentries == 0);
+    REQUIRE(t->nentries <= t->cap);
     REQUIRE(t->names_len <= t->names_cap);
     if (table_size)
-        REQUIRE(t->nfiles <= table_size);
+        REQUIRE(t->nentries <= table_size);
 
     size_t next_off = 0, total = 0;
-    for (size_t i = 0; i < t->nfiles; i++) {
-        const struct fixed_file *f = &t->files[i];
+    for (size_t i = 0; i < t->nentries; i++) {
+        const struct name_entry *f = &t->entries[i];
         /* slots strictly increasing: sorted, no duplicates, in both formats */
         if (i > 0)
-            REQUIRE(f->slot > t->files[i - 1].slot);
+            REQUIRE(f->number > t->entries[i - 1].number);
         if (table_size)
-            REQUIRE(f->slot < table_size);
+            REQUIRE(f->number < table_size);
         /* names back to back, in order, each NUL-terminated */
         REQUIRE(f->name_off >= next_off);
         REQUIRE(f->name_off + f->name_len < t->names_len);
@@ -65,9 +65,9 @@ static void check_table(const struct fixed_table *t, uint32_t table_size, size_t
         next_off = f->name_off + f->name_len + 1;
         total += f->name_len;
         /* the deleted marker exists only in the escaped format */
-        if (t->format != FIXED_FORMAT_PATH)
+        if (t->format != NAME_FORMAT_PATH)
             REQUIRE(!f->deleted);
-        if (t->format == FIXED_FORMAT_PATH)
+        if (t->format == NAME_FORMAT_PATH)
             REQUIRE(f->name_len > 0);
     }
     REQUIRE(total <= input_len);
@@ -76,18 +76,18 @@ static void check_table(const struct fixed_table *t, uint32_t table_size, size_t
 /* Writes a PATH-format table back as the kernel would print it (mangle_path
  * with " \t\n\\", then the escaped " (deleted)") and checks that parsing it
  * again gives the same slots, names and flags. */
-static void check_path_roundtrip(const struct fixed_table *t)
+static void check_path_roundtrip(const struct name_table *t)
 {
     size_t cap = 64;
-    for (size_t i = 0; i < t->nfiles; i++)
-        cap += 32 + 4 * t->files[i].name_len;
+    for (size_t i = 0; i < t->nentries; i++)
+        cap += 32 + 4 * t->entries[i].name_len;
     char *text = malloc(cap);
     REQUIRE(text);
     size_t n = 0;
-    for (size_t i = 0; i < t->nfiles; i++) {
-        const struct fixed_file *f = &t->files[i];
-        const char *name = fixed_file_name(t, i);
-        n += (size_t)snprintf(text + n, cap - n, "%5u: ", f->slot);
+    for (size_t i = 0; i < t->nentries; i++) {
+        const struct name_entry *f = &t->entries[i];
+        const char *name = name_table_name(t, i);
+        n += (size_t)snprintf(text + n, cap - n, "%5u: ", f->number);
         for (size_t j = 0; j < f->name_len; j++) {
             unsigned char c = (unsigned char)name[j];
             if (c == ' ' || c == '\t' || c == '\n' || c == '\\')
@@ -101,24 +101,24 @@ static void check_path_roundtrip(const struct fixed_table *t)
     }
     REQUIRE(n < cap);
 
-    struct fixed_table again;
+    struct name_table again;
     struct parse_error err = {0, NULL};
-    int r = fixed_table_parse(text, n, 0, 1, &again, &err);
+    int r = name_table_parse(text, n, 0, 1, &again, &err);
     if (r != 0) {
         fprintf(stderr, "fuzz_fdinfo: re-encoded table fails to parse: line %u: %s\n%.*s", err.line,
                 err.reason ? err.reason : "?", (int)n, text);
         abort();
     }
-    REQUIRE(again.format == FIXED_FORMAT_PATH || t->nfiles == 0);
-    REQUIRE(again.nfiles == t->nfiles);
-    for (size_t i = 0; i < t->nfiles; i++) {
-        REQUIRE(again.files[i].slot == t->files[i].slot);
-        REQUIRE(again.files[i].deleted == t->files[i].deleted);
-        REQUIRE(again.files[i].name_len == t->files[i].name_len);
-        REQUIRE(memcmp(fixed_file_name(&again, i), fixed_file_name(t, i), t->files[i].name_len) ==
+    REQUIRE(again.format == NAME_FORMAT_PATH || t->nentries == 0);
+    REQUIRE(again.nentries == t->nentries);
+    for (size_t i = 0; i < t->nentries; i++) {
+        REQUIRE(again.entries[i].number == t->entries[i].number);
+        REQUIRE(again.entries[i].deleted == t->entries[i].deleted);
+        REQUIRE(again.entries[i].name_len == t->entries[i].name_len);
+        REQUIRE(memcmp(name_table_name(&again, i), name_table_name(t, i), t->entries[i].name_len) ==
                 0);
     }
-    fixed_table_free(&again);
+    name_table_free(&again);
     free(text);
 }
 
@@ -134,19 +134,19 @@ static void check_error(int r, const struct parse_error *err, unsigned first_lin
 
 static void fuzz_table(const char *buf, size_t len, uint32_t table_size, unsigned first_line)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
-    int r = fixed_table_parse(buf, len, table_size, first_line, &t, &err);
+    int r = name_table_parse(buf, len, table_size, first_line, &t, &err);
     if (r == 0) {
         check_table(&t, table_size, len);
-        if (t.format == FIXED_FORMAT_PATH)
+        if (t.format == NAME_FORMAT_PATH)
             check_path_roundtrip(&t);
-        fixed_table_free(&t);
+        name_table_free(&t);
     } else {
         check_error(r, &err, first_line ? first_line : 1, count_lines(buf, len));
-        REQUIRE(t.files == NULL && t.names == NULL && t.nfiles == 0);
+        REQUIRE(t.entries == NULL && t.names == NULL && t.nentries == 0);
     }
-    REQUIRE(t.files == NULL && t.names == NULL);
+    REQUIRE(t.entries == NULL && t.names == NULL);
 }
 
 static void fuzz_uring(const char *buf, size_t len)
@@ -157,10 +157,10 @@ static void fuzz_uring(const char *buf, size_t len)
     if (r == 0) {
         /* "UserFiles:\t0" is an empty table, not an unbounded list */
         if (info.has_user_files && info.user_files == 0)
-            REQUIRE(info.table.nfiles == 0);
+            REQUIRE(info.table.nentries == 0);
         check_table(&info.table, info.has_user_files ? info.user_files : 0, len);
         if (!info.has_user_files)
-            REQUIRE(info.table.nfiles == 0 && info.table.format == FIXED_FORMAT_NONE);
+            REQUIRE(info.table.nentries == 0 && info.table.format == NAME_FORMAT_NONE);
         /* the table always ends at UserBufs: */
         if (info.has_user_files)
             REQUIRE(info.has_user_bufs);
@@ -169,12 +169,12 @@ static void fuzz_uring(const char *buf, size_t len)
         bool contended = uring_fdinfo_maybe_contended(&info);
         if (!info.has_uring_section)
             REQUIRE(contended);
-        if (info.table.nfiles > 0)
+        if (info.table.nentries > 0)
             REQUIRE(!contended);
         uring_fdinfo_free(&info);
     } else {
         check_error(r, &err, 1, count_lines(buf, len));
-        REQUIRE(info.table.files == NULL && info.table.names == NULL);
+        REQUIRE(info.table.entries == NULL && info.table.names == NULL);
     }
 }
 
@@ -257,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_get_u64(buf, size);
     fuzz_maps(buf, size);
 
-    /* fixed_table_parse over the whole input: unbounded, and bounded by its
+    /* name_table_parse over the whole input: unbounded, and bounded by its
      * line count (what an old-format table of every line would need) */
     fuzz_table(buf, size, 0, 1);
     size_t nlines = count_lines(buf, size);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "deep_decode.h"
+#include "parse/deep_decode.h"
 #include "unit.h"
 
 #define SOCKFS_MAGIC        0x534F434BULL
@@ -200,7 +200,7 @@ static int decode_all(const struct records *b, struct deep_result *res,
 static const struct deep_file *file_at(const struct deep_object *o, uint32_t slot)
 {
     for (size_t i = 0; o && i < o->nfiles; i++)
-        if (o->files[i].slot == slot)
+        if (o->files[i].index == slot)
             return &o->files[i];
     return NULL;
 }

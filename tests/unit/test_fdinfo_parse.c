@@ -1,4 +1,4 @@
-/* Unit tests of the fdinfo parsers: uring_fdinfo_parse, fixed_table_parse,
+/* Unit tests of the fdinfo parsers: uring_fdinfo_parse, name_table_parse,
  * uring_fdinfo_maybe_contended and fdinfo_get_u64.  Inputs follow the
  * exact kernel formats in kernel-interfaces.md sections 1 and 5. */
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fdinfo_parse.h"
+#include "parse/fdinfo_parse.h"
 #include "unit.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -18,31 +18,31 @@ static int parse_str(const char *text, struct uring_fdinfo *info, struct parse_e
     return uring_fdinfo_parse(text, strlen(text), info, err);
 }
 
-static int table_str(const char *text, uint32_t size, unsigned first_line, struct fixed_table *t,
+static int table_str(const char *text, uint32_t size, unsigned first_line, struct name_table *t,
                      struct parse_error *err)
 {
-    return fixed_table_parse(text, strlen(text), size, first_line, t, err);
+    return name_table_parse(text, strlen(text), size, first_line, t, err);
 }
 
-static const struct fixed_file *find_slot(const struct fixed_table *t, uint32_t slot)
+static const struct name_entry *find_slot(const struct name_table *t, uint32_t slot)
 {
-    for (size_t i = 0; i < t->nfiles; i++)
-        if (t->files[i].slot == slot)
-            return &t->files[i];
+    for (size_t i = 0; i < t->nentries; i++)
+        if (t->entries[i].number == slot)
+            return &t->entries[i];
     return NULL;
 }
 
-static const char *slot_name(const struct fixed_table *t, uint32_t slot)
+static const char *slot_name(const struct name_table *t, uint32_t slot)
 {
-    const struct fixed_file *f = find_slot(t, slot);
+    const struct name_entry *f = find_slot(t, slot);
     return f ? t->names + f->name_off : NULL;
 }
 
 /* Every name is NUL-terminated at name_len and has no NUL before it. */
-static int names_consistent(const struct fixed_table *t)
+static int names_consistent(const struct name_table *t)
 {
-    for (size_t i = 0; i < t->nfiles; i++) {
-        const struct fixed_file *f = &t->files[i];
+    for (size_t i = 0; i < t->nentries; i++) {
+        const struct name_entry *f = &t->entries[i];
         if (f->name_off + f->name_len >= t->names_len)
             return 0;
         if (t->names[f->name_off + f->name_len] != '\0')
@@ -53,10 +53,10 @@ static int names_consistent(const struct fixed_table *t)
     return 1;
 }
 
-static int slots_increasing(const struct fixed_table *t)
+static int slots_increasing(const struct name_table *t)
 {
-    for (size_t i = 1; i < t->nfiles; i++)
-        if (t->files[i].slot <= t->files[i - 1].slot)
+    for (size_t i = 1; i < t->nentries; i++)
+        if (t->entries[i].number <= t->entries[i - 1].number)
             return 0;
     return 1;
 }
@@ -163,9 +163,9 @@ static void check_618(const struct uring_fdinfo *info)
     CHECK(info->has_user_bufs);
     CHECK_EQ_INT(info->user_bufs, 3);
 
-    const struct fixed_table *t = &info->table;
-    CHECK_EQ_INT(t->format, FIXED_FORMAT_PATH);
-    CHECK_EQ_INT(t->nfiles, 12);
+    const struct name_table *t = &info->table;
+    CHECK_EQ_INT(t->format, NAME_FORMAT_PATH);
+    CHECK_EQ_INT(t->nentries, 12);
     CHECK(names_consistent(t));
     CHECK(slots_increasing(t));
 
@@ -187,10 +187,10 @@ static void check_618(const struct uring_fdinfo *info)
         {10, "/dev/null", false},
         {12, "/in_other_ns", false},
     };
-    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]) && i < t->nfiles; i++) {
-        const struct fixed_file *f = &t->files[i];
-        CHECK_EQ_INT(f->slot, want[i].slot);
-        CHECK_EQ_STR(fixed_file_name(t, i), want[i].name);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]) && i < t->nentries; i++) {
+        const struct name_entry *f = &t->entries[i];
+        CHECK_EQ_INT(f->number, want[i].slot);
+        CHECK_EQ_STR(name_table_name(t, i), want[i].name);
         CHECK_EQ_INT(f->name_len, strlen(want[i].name));
         CHECK_EQ_INT(f->deleted, want[i].deleted);
     }
@@ -208,7 +208,7 @@ TEST(example_618_every_slot)
     CHECK(!uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
     /* free leaves it zeroed, so a second free is harmless */
-    CHECK(info.table.files == NULL && info.table.names == NULL);
+    CHECK(info.table.entries == NULL && info.table.names == NULL);
     uring_fdinfo_free(&info);
 }
 
@@ -279,17 +279,17 @@ TEST(example_510_every_slot)
     CHECK(info.has_user_bufs);
     CHECK_EQ_INT(info.user_bufs, 1);
 
-    const struct fixed_table *t = &info.table;
-    CHECK_EQ_INT(t->format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(t->nfiles, 3);
+    const struct name_table *t = &info.table;
+    CHECK_EQ_INT(t->format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(t->nentries, 3);
     CHECK(names_consistent(t));
     CHECK(slots_increasing(t));
     CHECK_EQ_STR(slot_name(t, 0), "hostname"); /* a basename stays a basename */
     CHECK(find_slot(t, 1) == NULL);            /* <none>: empty slot, skipped */
     CHECK_EQ_STR(slot_name(t, 2), "UNIX");
     CHECK_EQ_STR(slot_name(t, 3), ""); /* a pipe's d_iname is empty */
-    for (size_t i = 0; i < t->nfiles; i++)
-        CHECK(!t->files[i].deleted); /* the old format never says */
+    for (size_t i = 0; i < t->nentries; i++)
+        CHECK(!t->entries[i].deleted); /* the old format never says */
     CHECK(!uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
 }
@@ -312,8 +312,8 @@ TEST(example_510_joseph_qi_sqpoll)
     CHECK_EQ_INT(info.sq_thread, 6929);
     CHECK_EQ_INT(info.user_files, 1);
     CHECK_EQ_INT(info.user_bufs, 0);
-    CHECK_EQ_INT(info.table.nfiles, 1);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NAME);
+    CHECK_EQ_INT(info.table.nentries, 1);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NAME);
     CHECK_EQ_STR(slot_name(&info.table, 0), "testfile");
     uring_fdinfo_free(&info);
 }
@@ -334,7 +334,7 @@ TEST(example_56_user_files_only)
     CHECK_EQ_INT(parse_str(text, &info, &err), 0);
     CHECK(info.has_uring_section);
     CHECK(!info.has_sq_thread);
-    CHECK_EQ_INT(info.table.nfiles, 1);
+    CHECK_EQ_INT(info.table.nentries, 1);
     CHECK_EQ_STR(slot_name(&info.table, 1), "data.bin");
     CHECK(!uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
@@ -376,8 +376,8 @@ TEST(example_61_old_format_with_ring_state)
     CHECK_EQ_INT(info.ino, 1057);
     CHECK_EQ_INT(info.mnt_id, 15);
     CHECK_EQ_INT(info.user_files, 3);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(info.table.nfiles, 2);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(info.table.nentries, 2);
     CHECK_EQ_STR(slot_name(&info.table, 0), "passwd");
     CHECK_EQ_STR(slot_name(&info.table, 1), "UNIX-STREAM");
     CHECK(find_slot(&info.table, 2) == NULL);
@@ -424,7 +424,7 @@ TEST(user_bufs_count)
     CHECK(info.has_user_bufs);
     CHECK_EQ_INT(info.user_bufs, 4096);
     /* the UserBufs body is not a file table */
-    CHECK_EQ_INT(info.table.nfiles, 0);
+    CHECK_EQ_INT(info.table.nentries, 0);
     uring_fdinfo_free(&info);
 }
 
@@ -446,8 +446,8 @@ TEST(old_format_name_with_newlines)
     struct uring_fdinfo info;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(parse_str(text, &info, &err), 0);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(info.table.nfiles, 2);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(info.table.nentries, 2);
     CHECK_EQ_STR(slot_name(&info.table, 0), "a");
     CHECK_EQ_STR(slot_name(&info.table, 1), "line1\nline2\n\nline4");
     CHECK(names_consistent(&info.table));
@@ -456,16 +456,16 @@ TEST(old_format_name_with_newlines)
 
 TEST(old_format_name_starting_or_ending_with_newline)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     /* "\nfoo" prints as "    0: " then "foo"; "bar\n" as "    1: bar" then "". */
     CHECK_EQ_INT(table_str("    0: \nfoo\n    1: bar\n\n    2: <none>\n", 3, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(t.nfiles, 2);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(t.nentries, 2);
     CHECK_EQ_STR(slot_name(&t, 0), "\nfoo");
     CHECK_EQ_STR(slot_name(&t, 1), "bar\n");
     CHECK(names_consistent(&t));
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(old_format_file_named_none_with_continuation)
@@ -481,7 +481,7 @@ TEST(old_format_file_named_none_with_continuation)
     struct uring_fdinfo info;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(parse_str(text, &info, &err), 0);
-    CHECK_EQ_INT(info.table.nfiles, 2);
+    CHECK_EQ_INT(info.table.nentries, 2);
     CHECK_EQ_STR(slot_name(&info.table, 0), "<none>\nfoo");
     CHECK(find_slot(&info.table, 1) == NULL);
     CHECK_EQ_STR(slot_name(&info.table, 2), "last");
@@ -492,92 +492,92 @@ TEST(old_format_file_named_none_with_continuation)
 
 TEST(old_format_none_then_several_continuations)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     /* "<none>\n\nx": an empty continuation, then another */
     CHECK_EQ_INT(table_str("    0: <none>\n\nx\n    1: <none>\n", 2, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.nfiles, 1);
+    CHECK_EQ_INT(t.nentries, 1);
     CHECK_EQ_STR(slot_name(&t, 0), "<none>\n\nx");
-    fixed_table_free(&t);
+    name_table_free(&t);
     /* the last slot, named "<none>\n" */
     CHECK_EQ_INT(table_str("    0: a\n    1: <none>\n\n", 2, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.nfiles, 2);
+    CHECK_EQ_INT(t.nentries, 2);
     CHECK_EQ_STR(slot_name(&t, 1), "<none>\n");
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(old_format_all_empty)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: <none>\n    1: <none>\n    2: <none>\n", 3, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(t.nfiles, 0);
-    fixed_table_free(&t);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(t.nentries, 0);
+    name_table_free(&t);
 }
 
 TEST(old_format_entry_like_continuation_with_wrong_slot)
 {
     /* "a\n    5: b" is one name: slot 5 is not the next slot. */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: a\n    5: b\n    1: c\n", 2, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.nfiles, 2);
+    CHECK_EQ_INT(t.nentries, 2);
     CHECK_EQ_STR(slot_name(&t, 0), "a\n    5: b");
     CHECK_EQ_STR(slot_name(&t, 1), "c");
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(old_format_names_are_raw)
 {
     /* Old names are not escaped: a backslash sequence stays as is, and a
      * " (deleted)" ending is part of the name, not a marker. */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: a\\040b\n    1: <none>\n    2: x (deleted)\n    3: t\tab\n", 4,
                            1, &t, &err),
                  0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(t.nfiles, 3);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(t.nentries, 3);
     CHECK_EQ_STR(slot_name(&t, 0), "a\\040b");
     CHECK_EQ_STR(slot_name(&t, 2), "x (deleted)");
     CHECK(!find_slot(&t, 2)->deleted);
     CHECK_EQ_STR(slot_name(&t, 3), "t\tab");
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(old_format_pseudo_names)
 {
     /* Pseudo files under the old format: no "kind:" prefix, except memfd. */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(
         table_str("    0: [eventfd]\n    1: memfd:buf\n    2: TCP\n    3: \n", 4, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(t.nfiles, 4);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(t.nentries, 4);
     CHECK_EQ_STR(slot_name(&t, 0), "[eventfd]");
     CHECK_EQ_STR(slot_name(&t, 1), "memfd:buf");
     CHECK_EQ_STR(slot_name(&t, 2), "TCP");
     CHECK_EQ_STR(slot_name(&t, 3), "");
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(old_format_single_full_slot_is_name)
 {
     /* A full old table with no <none>: bare names decide the format. */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: hostname\n", 1, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_NAME);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_NAME);
     CHECK_EQ_STR(slot_name(&t, 0), "hostname");
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 /* ---- format detection --------------------------------------------------- */
 
 TEST(format_detection_new_format_pseudo_names)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     static const char *const path_like[] = {
         "    0: /etc/passwd\n",
@@ -590,11 +590,11 @@ TEST(format_detection_new_format_pseudo_names)
     };
     for (size_t i = 0; i < sizeof(path_like) / sizeof(path_like[0]); i++) {
         CHECK_EQ_INT(table_str(path_like[i], 1, 1, &t, &err), 0);
-        if (t.format != FIXED_FORMAT_PATH)
+        if (t.format != NAME_FORMAT_PATH)
             fprintf(stderr, "  not PATH: %s", path_like[i]);
-        CHECK_EQ_INT(t.format, FIXED_FORMAT_PATH);
-        CHECK_EQ_INT(t.nfiles, 1);
-        fixed_table_free(&t);
+        CHECK_EQ_INT(t.format, NAME_FORMAT_PATH);
+        CHECK_EQ_INT(t.nentries, 1);
+        name_table_free(&t);
     }
     static const char *const name_like[] = {
         "    0: passwd\n", "    0: [eventfd]\n", "    0: memfd:x\n",
@@ -602,10 +602,10 @@ TEST(format_detection_new_format_pseudo_names)
     };
     for (size_t i = 0; i < sizeof(name_like) / sizeof(name_like[0]); i++) {
         CHECK_EQ_INT(table_str(name_like[i], 1, 1, &t, &err), 0);
-        if (t.format != FIXED_FORMAT_NAME)
+        if (t.format != NAME_FORMAT_NAME)
             fprintf(stderr, "  not NAME: %s", name_like[i]);
-        CHECK_EQ_INT(t.format, FIXED_FORMAT_NAME);
-        fixed_table_free(&t);
+        CHECK_EQ_INT(t.format, NAME_FORMAT_NAME);
+        name_table_free(&t);
     }
 }
 
@@ -623,8 +623,8 @@ TEST(new_format_anon_inode_without_brackets)
     int r = parse_str(text, &info, &err);
     CHECK_EQ_INT(r, 0);
     if (r == 0) {
-        CHECK_EQ_INT(info.table.format, FIXED_FORMAT_PATH);
-        CHECK_EQ_INT(info.table.nfiles, 3);
+        CHECK_EQ_INT(info.table.format, NAME_FORMAT_PATH);
+        CHECK_EQ_INT(info.table.nentries, 3);
         CHECK_EQ_STR(slot_name(&info.table, 3), "anon_inode:inotify");
         CHECK_EQ_STR(slot_name(&info.table, 9), "anon_inode:bpf-map");
         uring_fdinfo_free(&info);
@@ -638,29 +638,29 @@ TEST(new_format_anon_inode_without_brackets)
     r = parse_str(lone, &info, &err);
     CHECK_EQ_INT(r, 0);
     if (r == 0) {
-        CHECK_EQ_INT(info.table.format, FIXED_FORMAT_PATH);
+        CHECK_EQ_INT(info.table.format, NAME_FORMAT_PATH);
         uring_fdinfo_free(&info);
     }
 }
 
 TEST(empty_body_is_format_none)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
-    CHECK_EQ_INT(fixed_table_parse("", 0, 0, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_NONE);
-    CHECK_EQ_INT(t.nfiles, 0);
-    fixed_table_free(&t);
-    CHECK_EQ_INT(fixed_table_parse("", 0, 16, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_NONE);
-    fixed_table_free(&t);
+    CHECK_EQ_INT(name_table_parse("", 0, 0, 1, &t, &err), 0);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_NONE);
+    CHECK_EQ_INT(t.nentries, 0);
+    name_table_free(&t);
+    CHECK_EQ_INT(name_table_parse("", 0, 16, 1, &t, &err), 0);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_NONE);
+    name_table_free(&t);
 }
 
 /* ---- new format specifics ----------------------------------------------- */
 
 TEST(new_format_escapes)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: /a\\040b\n"
                            "    1: /tab\\011\n"
@@ -670,8 +670,8 @@ TEST(new_format_escapes)
                            "    5: /raw<>\x1b\xc3\xa9\n",
                            0, 1, &t, &err),
                  0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_PATH);
-    CHECK_EQ_INT(t.nfiles, 6);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_PATH);
+    CHECK_EQ_INT(t.nentries, 6);
     CHECK_EQ_STR(slot_name(&t, 0), "/a b");
     CHECK_EQ_STR(slot_name(&t, 1), "/tab\t");
     CHECK_EQ_STR(slot_name(&t, 2), "/nl\n\nx");
@@ -682,38 +682,38 @@ TEST(new_format_escapes)
     CHECK_EQ_STR(slot_name(&t, 5), "/raw<>\x1b\xc3\xa9");
     CHECK(!find_slot(&t, 5)->deleted);
     CHECK(names_consistent(&t));
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(new_format_deleted_suffix_only_at_end)
 {
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: /x\\040(deleted)y\n    1: /y(deleted)\n", 2, 1, &t, &err), 0);
     CHECK_EQ_STR(slot_name(&t, 0), "/x (deleted)y");
     CHECK(!find_slot(&t, 0)->deleted);
     CHECK_EQ_STR(slot_name(&t, 1), "/y(deleted)");
     CHECK(!find_slot(&t, 1)->deleted);
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(new_format_sparse_unbounded_and_first_line)
 {
     /* FUSE backing_files style: unbounded, ids need not start at 0. */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    1: /mnt/back\\040file\n    7: /mnt/other\n", 0, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.nfiles, 2);
+    CHECK_EQ_INT(t.nentries, 2);
     CHECK_EQ_STR(slot_name(&t, 1), "/mnt/back file");
     CHECK_EQ_STR(slot_name(&t, 7), "/mnt/other");
-    fixed_table_free(&t);
+    name_table_free(&t);
 
     /* errors are numbered from first_line */
     err.line = 0;
     CHECK_EQ_INT(table_str("    0: /a\ngarbage\n", 0, 40, &t, &err), -EINVAL);
     CHECK_EQ_INT(err.line, 41);
     CHECK(err.reason != NULL);
-    CHECK(t.files == NULL && t.nfiles == 0); /* freed on error */
+    CHECK(t.entries == NULL && t.nentries == 0); /* freed on error */
     /* first_line 0 counts as 1 */
     CHECK_EQ_INT(table_str("    0: /a\ngarbage\n", 0, 0, &t, &err), -EINVAL);
     CHECK_EQ_INT(err.line, 2);
@@ -725,7 +725,7 @@ TEST(new_format_last_slot_of_table)
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(
         parse_str("SqMask:\t0x7\nUserFiles:\t16\n   15: /last\nUserBufs:\t0\n", &info, &err), 0);
-    CHECK_EQ_INT(info.table.nfiles, 1);
+    CHECK_EQ_INT(info.table.nentries, 1);
     CHECK_EQ_STR(slot_name(&info.table, 15), "/last");
     uring_fdinfo_free(&info);
 }
@@ -733,15 +733,15 @@ TEST(new_format_last_slot_of_table)
 TEST(indexes_of_six_and_seven_digits)
 {
     /* "%5u" leaves no leading space once the index has 5+ digits. */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("99999: /a\n100000: /b\n1048575: /c\n", 1u << 20, 1, &t, &err), 0);
-    CHECK_EQ_INT(t.format, FIXED_FORMAT_PATH);
-    CHECK_EQ_INT(t.nfiles, 3);
+    CHECK_EQ_INT(t.format, NAME_FORMAT_PATH);
+    CHECK_EQ_INT(t.nentries, 3);
     CHECK_EQ_STR(slot_name(&t, 99999), "/a");
     CHECK_EQ_STR(slot_name(&t, 100000), "/b");
     CHECK_EQ_STR(slot_name(&t, 1048575), "/c");
-    fixed_table_free(&t);
+    name_table_free(&t);
 
     /* " 100000:" is not what %5u prints */
     CHECK_EQ_INT(table_str("99999: /a\n 100000: /b\n", 1u << 20, 1, &t, &err), -EINVAL);
@@ -767,8 +767,8 @@ TEST(empty_table)
     CHECK(info.has_uring_section);
     CHECK(info.has_user_files);
     CHECK_EQ_INT(info.user_files, 0);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NONE);
-    CHECK_EQ_INT(info.table.nfiles, 0);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NONE);
+    CHECK_EQ_INT(info.table.nentries, 0);
     CHECK(!uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
 
@@ -778,7 +778,7 @@ TEST(empty_table)
                            &info, &err),
                  0);
     CHECK(info.has_user_files);
-    CHECK_EQ_INT(info.table.nfiles, 0);
+    CHECK_EQ_INT(info.table.nentries, 0);
     CHECK(!uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
 }
@@ -821,8 +821,8 @@ TEST(contended_59_to_6147_count_without_entries)
     CHECK_EQ_INT(parse_str(text618, &info, &err), 0);
     CHECK(info.has_uring_section);
     CHECK_EQ_INT(info.user_files, 16);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NONE);
-    CHECK_EQ_INT(info.table.nfiles, 0);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NONE);
+    CHECK_EQ_INT(info.table.nentries, 0);
     CHECK(uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
 
@@ -835,7 +835,7 @@ TEST(contended_59_to_6147_count_without_entries)
     CHECK_EQ_INT(parse_str(text510, &info, &err), 0);
     CHECK_EQ_INT(info.user_files, 4);
     CHECK_EQ_INT(info.user_bufs, 1);
-    CHECK_EQ_INT(info.table.nfiles, 0);
+    CHECK_EQ_INT(info.table.nentries, 0);
     CHECK(uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
 }
@@ -859,8 +859,8 @@ TEST(maybe_contended_cases)
                            "UserBufs:\t0\n",
                            &info, &err),
                  0);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(info.table.nfiles, 0);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(info.table.nentries, 0);
     CHECK(!uring_fdinfo_maybe_contended(&info));
     uring_fdinfo_free(&info);
     /* a zeroed struct (never parsed) counts as contended */
@@ -914,8 +914,8 @@ TEST(huge_old_format_table_1m_slots)
         fprintf(stderr, "  1M-slot old table took %.2fs\n", dt);
     CHECK(dt < BIG_TABLE_SECONDS);
     CHECK_EQ_INT(info.user_files, n);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(info.table.nfiles, expect_files);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(info.table.nentries, expect_files);
     CHECK(slots_increasing(&info.table));
     CHECK(names_consistent(&info.table));
     CHECK_EQ_STR(slot_name(&info.table, 0), "f0");
@@ -963,8 +963,8 @@ TEST(huge_new_format_table_100k_entries)
     double dt = now_seconds() - t0;
     CHECK_EQ_INT(r, 0);
     CHECK(dt < BIG_TABLE_SECONDS);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_PATH);
-    CHECK_EQ_INT(info.table.nfiles, n);
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_PATH);
+    CHECK_EQ_INT(info.table.nentries, n);
     CHECK(slots_increasing(&info.table));
     CHECK(names_consistent(&info.table));
     CHECK_EQ_STR(slot_name(&info.table, 1), "/data/gone0");
@@ -973,7 +973,7 @@ TEST(huge_new_format_table_100k_entries)
     CHECK(!find_slot(&info.table, 3)->deleted);
     CHECK_EQ_STR(slot_name(&info.table, 199999), "/data/dir 99999/f\\99999");
     CHECK(find_slot(&info.table, 199998) == NULL);
-    CHECK_EQ_INT(info.table.files[n - 1].slot, 199999);
+    CHECK_EQ_INT(info.table.entries[n - 1].number, 199999);
     uring_fdinfo_free(&info);
     free(t.p);
 }
@@ -987,15 +987,15 @@ TEST(huge_old_format_single_name_many_lines)
     for (int i = 0; i < 200000; i++)
         text_puts(&t, "x\n");
     text_puts(&t, "    1: <none>\n");
-    struct fixed_table tab;
+    struct name_table tab;
     struct parse_error err = {0, NULL};
     double t0 = now_seconds();
-    CHECK_EQ_INT(fixed_table_parse(t.p, t.len, 2, 1, &tab, &err), 0);
+    CHECK_EQ_INT(name_table_parse(t.p, t.len, 2, 1, &tab, &err), 0);
     CHECK(now_seconds() - t0 < BIG_TABLE_SECONDS);
-    CHECK_EQ_INT(tab.nfiles, 1);
-    CHECK_EQ_INT(tab.files[0].name_len, 5 + 2 * 200000);
+    CHECK_EQ_INT(tab.nentries, 1);
+    CHECK_EQ_INT(tab.entries[0].name_len, 5 + 2 * 200000);
     CHECK(names_consistent(&tab));
-    fixed_table_free(&tab);
+    name_table_free(&tab);
     free(t.p);
 }
 
@@ -1024,7 +1024,7 @@ static void check_bad(const struct bad_case *c, size_t n)
         if (r == 0)
             uring_fdinfo_free(&info);
         else /* left freed */
-            CHECK(info.table.files == NULL && info.table.names == NULL);
+            CHECK(info.table.entries == NULL && info.table.names == NULL);
     }
 }
 
@@ -1110,14 +1110,14 @@ TEST(malformed_escapes)
     check_bad(cases, sizeof(cases) / sizeof(cases[0]));
 
     /* the smallest valid escape at the very end still decodes */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: /\\134", 1, 1, &t, &err), 0);
     CHECK_EQ_STR(slot_name(&t, 0), "/\\");
-    fixed_table_free(&t);
+    name_table_free(&t);
     CHECK_EQ_INT(table_str("    0: /\\377\\001", 1, 1, &t, &err), 0);
     CHECK_EQ_STR(slot_name(&t, 0), "/\xff\x01");
-    fixed_table_free(&t);
+    name_table_free(&t);
 }
 
 TEST(malformed_new_format_slot_order_and_bounds)
@@ -1184,11 +1184,11 @@ TEST(malformed_old_format_decreasing_is_a_continuation)
 {
     /* In the old format "    0: c" after slot 1 can only be part of a
      * name; with the count right it parses as one. */
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(table_str("    0: a\n    1: b\n    0: c\n", 2, 1, &t, &err), 0);
     CHECK_EQ_STR(slot_name(&t, 1), "b\n    0: c");
-    fixed_table_free(&t);
+    name_table_free(&t);
     /* with the count wrong it is an error */
     CHECK_EQ_INT(table_str("    0: a\n    1: b\n    0: c\n", 3, 1, &t, &err), -EINVAL);
 }
@@ -1199,19 +1199,19 @@ TEST(malformed_nul_byte_in_name)
      * cut short by every consumer, so the text must be rejected. */
     static const char newfmt[] = "    0: /a\0b\n";
     static const char oldfmt[] = "    0: a\0b\n    1: <none>\n";
-    struct fixed_table t;
+    struct name_table t;
     struct parse_error err = {0, NULL};
-    int r = fixed_table_parse(newfmt, sizeof(newfmt) - 1, 1, 1, &t, &err);
+    int r = name_table_parse(newfmt, sizeof(newfmt) - 1, 1, 1, &t, &err);
     CHECK_EQ_INT(r, -EINVAL);
     if (r == 0) {
         CHECK(names_consistent(&t));
-        fixed_table_free(&t);
+        name_table_free(&t);
     }
-    r = fixed_table_parse(oldfmt, sizeof(oldfmt) - 1, 2, 1, &t, &err);
+    r = name_table_parse(oldfmt, sizeof(oldfmt) - 1, 2, 1, &t, &err);
     CHECK_EQ_INT(r, -EINVAL);
     if (r == 0) {
         CHECK(names_consistent(&t));
-        fixed_table_free(&t);
+        name_table_free(&t);
     }
 }
 
@@ -1219,7 +1219,7 @@ TEST(malformed_null_err_pointer)
 {
     struct uring_fdinfo info;
     CHECK_EQ_INT(parse_str("mnt_id:\tx\n", &info, NULL), -EINVAL);
-    struct fixed_table t;
+    struct name_table t;
     CHECK_EQ_INT(table_str("garbage\n", 0, 1, &t, NULL), -EINVAL);
 }
 
@@ -1251,7 +1251,7 @@ TEST(unrelated_lines_are_ignored)
     struct uring_fdinfo info;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(parse_str(text, &info, &err), 0);
-    CHECK_EQ_INT(info.table.nfiles, 1);
+    CHECK_EQ_INT(info.table.nentries, 1);
     CHECK_EQ_STR(slot_name(&info.table, 0), "/x");
     CHECK_EQ_INT(info.user_bufs, 1);
     uring_fdinfo_free(&info);
@@ -1328,9 +1328,9 @@ TEST(old_format_last_name_continues_with_entry_like_line)
     struct uring_fdinfo info;
     struct parse_error err = {0, NULL};
     CHECK_EQ_INT(uring_fdinfo_parse(text, sizeof(text) - 1, &info, &err), 0);
-    CHECK_EQ_INT(info.table.format, FIXED_FORMAT_NAME);
-    CHECK_EQ_INT(info.table.nfiles, 1);
-    if (info.table.nfiles == 1)
-        CHECK_EQ_STR(fixed_file_name(&info.table, 0), "a\n    1: <none>");
+    CHECK_EQ_INT(info.table.format, NAME_FORMAT_NAME);
+    CHECK_EQ_INT(info.table.nentries, 1);
+    if (info.table.nentries == 1)
+        CHECK_EQ_STR(name_table_name(&info.table, 0), "a\n    1: <none>");
     uring_fdinfo_free(&info);
 }

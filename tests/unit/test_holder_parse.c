@@ -1,12 +1,12 @@
 /* Unit tests of the parsers behind --mount's non-process holders:
  * octal unescaping, loop backing_file, /proc/swaps, binfmt_misc entries,
- * nfsd exports and client states, mountinfo and ns/mnt links. */
+ * nfsd exports and client states. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "holder_parse.h"
+#include "parse/holder_parse.h"
 #include "unit.h"
 
 static int span_is(struct text_span s, const char *want)
@@ -433,71 +433,4 @@ TEST(nfsd_states_malformed)
     CHECK_EQ_INT(nfsd_states_next(&cur, &st), -EINVAL);
     CHECK_EQ_INT(nfsd_states_next(&cur, &st), 1);
     CHECK(st.inode == 9);
-}
-
-/* ---- mountinfo ---- */
-
-TEST(mountinfo_entries)
-{
-    const char *t = "26 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-                    "41 26 0:38 / /tmp/mt rw,relatime - tmpfs tmpfs rw\n"
-                    "42 41 259:1048575 /sub\\040dir /tmp/mt/my\\040mnt rw - ext4 /dev/x rw\n";
-    struct text_cursor cur;
-    struct mountinfo_entry e;
-    cursor(&cur, t);
-    CHECK_EQ_INT(mountinfo_next(&cur, &e), 1);
-    CHECK_EQ_INT(e.id, 26);
-    CHECK_EQ_INT(e.parent_id, 1);
-    CHECK_EQ_INT(e.dev_major, 8);
-    CHECK_EQ_INT(e.dev_minor, 1);
-    CHECK(span_is(e.root, "/"));
-    CHECK(span_is(e.mountpoint, "/"));
-    CHECK_EQ_INT(mountinfo_next(&cur, &e), 1);
-    CHECK_EQ_INT(e.id, 41);
-    CHECK_EQ_INT(e.dev_minor, 38);
-    CHECK_EQ_INT(mountinfo_next(&cur, &e), 1);
-    CHECK_EQ_INT(e.dev_major, 259); /* decimal here, unlike nfsd */
-    CHECK_EQ_INT(e.dev_minor, 1048575);
-    CHECK_EQ_STR(unescaped("/sub\\040dir"), "/sub dir");
-    CHECK(span_is(e.root, "/sub\\040dir"));
-    CHECK(span_is(e.mountpoint, "/tmp/mt/my\\040mnt"));
-    CHECK_EQ_INT(mountinfo_next(&cur, &e), 0);
-}
-
-TEST(mountinfo_malformed)
-{
-    struct text_cursor cur;
-    struct mountinfo_entry e;
-    const char *bad[] = {
-        "26 1 8:1 /\n",      /* too few fields */
-        "x 1 8:1 / /\n",     /* bad id */
-        "26 1 81 / /\n",     /* no colon */
-        "26 1 8:x / /\n",    /* bad minor */
-        "26 1 4096:1 / /\n", /* major > 12 bits */
-        "-26 1 8:1 / /\n",   /* negative id */
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        cursor(&cur, bad[i]);
-        CHECK_EQ_INT(mountinfo_next(&cur, &e), -EINVAL);
-    }
-    cursor(&cur, "bad\n\n27 26 0:5 / /dev rw - devtmpfs udev rw\n");
-    CHECK_EQ_INT(mountinfo_next(&cur, &e), -EINVAL);
-    CHECK_EQ_INT(mountinfo_next(&cur, &e), 1);
-    CHECK_EQ_INT(e.id, 27);
-    CHECK_EQ_INT(cur.line, 3);
-}
-
-/* ---- ns/mnt links ---- */
-
-TEST(mnt_ns_links)
-{
-    uint64_t ino = 0;
-    CHECK_EQ_INT(mnt_ns_link_parse("mnt:[4026531841]", &ino), 0);
-    CHECK(ino == 4026531841ull);
-    CHECK_EQ_INT(mnt_ns_link_parse("mnt:[]", &ino), -EINVAL);
-    CHECK_EQ_INT(mnt_ns_link_parse("mnt:[12", &ino), -EINVAL);
-    CHECK_EQ_INT(mnt_ns_link_parse("net:[4026531840]", &ino), -EINVAL);
-    CHECK_EQ_INT(mnt_ns_link_parse("mnt:[12]x", &ino), -EINVAL);
-    CHECK_EQ_INT(mnt_ns_link_parse("mnt:[-1]", &ino), -EINVAL);
-    CHECK_EQ_INT(mnt_ns_link_parse("", &ino), -EINVAL);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maps_parse.h"
+#include "parse/maps_parse.h"
 #include "unit.h"
 
 /* Parses the one line in text (which may or may not end in '\n'). */

@@ -1,0 +1,82 @@
+#include "core/file_identity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int file_identity_at(int dirfd, const char *path, struct file_identity *id)
+{
+    struct statx stx;
+    if (statx(dirfd, path, AT_NO_AUTOMOUNT, STATX_TYPE | STATX_INO | STATX_NLINK | STATX_MNT_ID,
+              &stx) < 0)
+        return -errno;
+    id->type = file_type_from_mode(stx.stx_mode);
+    id->dev_major = stx.stx_dev_major;
+    id->dev_minor = stx.stx_dev_minor;
+    id->inode = stx.stx_ino;
+    id->nlink = stx.stx_nlink;
+    /* Older kernels ignore STATX_MNT_ID and say so in stx_mask. */
+    id->has_mount_id = (stx.stx_mask & STATX_MNT_ID) != 0;
+    id->mount_id = id->has_mount_id ? (int)stx.stx_mnt_id : 0;
+    return 0;
+}
+
+static bool bracketed_number(const char *s, uint64_t *value)
+{
+    char *end;
+    if (*s != '[' || s[1] < '0' || s[1] > '9')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s + 1, &end, 10);
+    if (errno || strcmp(end, "]") != 0)
+        return false;
+    *value = v;
+    return true;
+}
+
+bool pseudo_file_classify(const char *name, enum file_type *type, bool *has_inode, uint64_t *inode)
+{
+    *has_inode = false;
+    if (strncmp(name, "socket:", 7) == 0 && bracketed_number(name + 7, inode)) {
+        *type = FTYPE_SOCK;
+        *has_inode = true;
+        return true;
+    }
+    if (strncmp(name, "pipe:", 5) == 0 && bracketed_number(name + 5, inode)) {
+        *type = FTYPE_FIFO;
+        *has_inode = true;
+        return true;
+    }
+    if (strncmp(name, "anon_inode:", 11) == 0) {
+        *type = FTYPE_ANON;
+        return true;
+    }
+    return false;
+}
+
+bool strip_deleted_suffix(char *path, size_t *len)
+{
+    static const char suffix[] = " (deleted)";
+    const size_t slen = sizeof(suffix) - 1;
+    if (*len <= slen || memcmp(path + *len - slen, suffix, slen) != 0)
+        return false;
+    *len -= slen;
+    path[*len] = '\0';
+    return true;
+}
+
+void record_set_identity(struct file_record *rec, const struct file_identity *id)
+{
+    /* anon inodes have no file type bits; their name already said anon. */
+    if (id->type != FTYPE_UNKNOWN || rec->type == FTYPE_UNKNOWN)
+        rec->type = id->type;
+    rec->has_dev = true;
+    rec->dev_major = id->dev_major;
+    rec->dev_minor = id->dev_minor;
+    rec->has_inode = true;
+    rec->inode = id->inode;
+    rec->has_mount_id = id->has_mount_id;
+    rec->mount_id = id->mount_id;
+}

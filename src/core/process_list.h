@@ -1,0 +1,26 @@
+/* Which processes to scan, with their metadata (pid, command, user). */
+#ifndef LSHIDDEN_CORE_PROCESS_LIST_H
+#define LSHIDDEN_CORE_PROCESS_LIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/record.h"
+#include "core/warnings.h"
+#include "util/arena.h"
+
+struct process_list {
+    struct process_info **items;
+    size_t len, cap;
+};
+
+/* From libproc2 when reading the live /proc (it cannot be pointed
+ * elsewhere), from proc_root's own status files otherwise.  pids/npids
+ * restrict the set (npids 0: every process).  Returns 0 or -errno. */
+int process_list_collect(struct process_list *set, const char *proc_root, bool live,
+                         const pid_t *pids, size_t npids, struct arena *arena,
+                         struct warning_list *warnings);
+void process_list_free(struct process_list *set);
+
+#endif

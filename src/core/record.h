@@ -1,0 +1,126 @@
+/* One row of lshidden's output: an open file and who holds it. */
+#ifndef LSHIDDEN_CORE_RECORD_H
+#define LSHIDDEN_CORE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/source.h"
+#include "util/arena.h"
+
+/* What a holder does to an unmount of the queried mount (--mount). */
+enum holder_effect {
+    EFFECT_NONE,          /* not a --mount row */
+    EFFECT_BLOCKS_UMOUNT, /* umount of the mount fails with EBUSY */
+    EFFECT_KEEPS_ALIVE,   /* umount succeeds, the filesystem lives on */
+};
+
+enum file_type {
+    FTYPE_UNKNOWN,
+    FTYPE_REG,
+    FTYPE_DIR,
+    FTYPE_SOCK,
+    FTYPE_FIFO,
+    FTYPE_CHR,
+    FTYPE_BLK,
+    FTYPE_ANON,
+};
+
+/* Where a row's facts came from. */
+enum record_method {
+    METHOD_PROCFS, /* /proc and /sys text */
+    METHOD_BPF,    /* the kernel's own tables, read by --deep */
+};
+
+/* JSON needs a real null for "the kernel did not say", so booleans that can
+ * be unknown get a third state instead of defaulting to false. */
+enum tristate { TRI_UNKNOWN = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
+
+/* Shared by all records of one process; lives in the scan's arena.  Holders
+ * that are not processes (loop devices, swap, ...) have no process_info. */
+struct process_info {
+    pid_t pid;
+    uid_t uid;
+    bool has_uid;
+    const char *command;
+    const char *user;
+    /* Its mount namespace, read once by the scan (ns/mnt); mnt_ns_error
+     * is the -errno of that read, 0 when it worked or was not tried. */
+    bool has_mnt_ns;
+    uint64_t mnt_ns;
+    int mnt_ns_error;
+};
+
+/* Unknown numeric values use explicit has_* flags rather than sentinels
+ * because 0 is a valid inode, slot, mount id and device. */
+struct file_record {
+    const struct process_info *proc;
+    enum file_source source;
+    enum record_method method;
+    bool hidden;
+    enum file_type type;
+
+    bool has_fd, has_ring_fd, has_ring_inode, has_slot, has_mount_id, has_dev, has_inode,
+        has_sq_thread, has_user_bufs;
+    int fd;
+    int ring_fd;
+    uint64_t ring_inode;
+    uint32_t slot;
+    int mount_id;
+    unsigned dev_major, dev_minor;
+    uint64_t inode;
+    int sq_thread;
+    uint32_t user_bufs; /* registered buffers of the ring */
+
+    const char *path; /* decoded bytes, NUL-terminated, arena-owned */
+    bool path_complete;
+    enum tristate deleted;
+    const char *mountpoint; /* borrowed from the mount table */
+    const char *note;       /* static text, for rows that need explaining */
+
+    /* /dev/fuse fds and FUSE backing files. */
+    bool has_fuse_conn, has_backing_id;
+    uint32_t fuse_conn;
+    uint32_t backing_id;
+    const char *fuse_mount; /* mount point(s) of the connection, comma-separated */
+
+    /* --mount rows only. */
+    enum holder_effect effect;
+    bool possible;      /* the kernel does not say for sure (e.g. a basename) */
+    const char *object; /* what holds it: "/dev/loop0", a binfmt entry, ... */
+    bool has_mnt_ns;
+    uint64_t mnt_ns;
+    size_t seq; /* insertion order, to make sorting stable */
+};
+
+/* Rows are allocated in an arena and never move: a list holds pointers,
+ * so a handler may keep a row and fill it in later, and sorting or
+ * filtering moves pointers only. */
+struct record_list {
+    struct file_record **items;
+    size_t len, cap;
+    struct arena *arena; /* where record_list_add() allocates */
+};
+
+void record_list_init(struct record_list *list, struct arena *arena);
+/* Returns a zeroed record appended to the list (all values unknown, hidden
+ * as its source says), or NULL on allocation failure. */
+struct file_record *record_list_add(struct record_list *list, const struct process_info *proc,
+                                    enum file_source source);
+/* Appends every row of src (the rows stay in src's arena). */
+int record_list_append(struct record_list *list, const struct record_list *src);
+/* Within a process: in the source table's list order, fds by number, a
+ * ring's slots together. */
+void record_list_sort(struct record_list *list);
+/* Frees the pointer array; the rows live as long as their arena. */
+void record_list_free(struct record_list *list);
+
+const char *file_source_name(enum file_source source);
+const char *holder_effect_name(enum holder_effect effect);
+const char *file_type_name(enum file_type type);
+const char *record_method_name(enum record_method method);
+enum file_type file_type_from_mode(mode_t mode);
+
+#endif

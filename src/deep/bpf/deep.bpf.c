@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* deep.bpf.c: the kernel side of `lshidden --deep`.
+ *
+ * BPF iterators that find what /proc cannot show and write binary records
+ * (deep_records.h) into the iterator's seq_file:
+ *   deep_files      iter/task_file  rings in fd tables (DEEP_VIA_FD);
+ *                                   /dev/fuse fds and fusectl directories
+ *                                   (a connection's backing-id table);
+ *                                   open FUSE passthrough files
+ *   deep_ring_vmas  iter/task_vma   rings mapped by a task      DEEP_VIA_VMA
+ *   deep_ring_regs  iter/task       task->io_uring->registered_rings[]
+ * A ring or FUSE connection reached several ways lists its files once: the
+ * first object that reaches it claims it in `claimed`.
+ *
+ * Files are recognised by what they are (filesystem magic, device number,
+ * anon inode name), not by comparing f_op with kernel symbols: resolving
+ * __ksym externs makes libbpf parse all of /proc/kallsyms, which costs more
+ * than everything else the scan does.
+ *
+ * Paths are built here by walking d_parent and mnt_parent: bpf_d_path()
+ * accepts only the iterator's own trusted file, and a fixed slot's file is
+ * read from kernel memory.
+ *
+ * Layouts are picked by CO-RE field existence, never by version:
+ *   6.13+     ctx->file_table.data.nr, ctx->file_table.data.nodes[i]->file_ptr
+ *   <= 6.12   ctx->nr_user_files,      ctx->file_table.files[i].file_ptr
+ * Each check is written out at every use: libbpf poisons the branch that
+ * does not match, so the choice must be a load-time constant there. */
+#include "kernel_types.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "../../parse/deep_records.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define ANON_INODE_FS_MAGIC  0x09041934UL
+#define FUSE_SUPER_MAGIC     0x65735546UL
+#define FUSE_CTL_SUPER_MAGIC 0x65735543UL
+#define S_IFMT               0170000
+#define S_IFREG              0100000
+#define S_IFCHR              0020000
+/* /dev/fuse is MKDEV(MISC_MAJOR, FUSE_MINOR) in the kernel's encoding. */
+#define FUSE_DEV_RDEV ((10U << 20) | 229U)
+
+/* file_ptr keeps flags in its low bits (FFS_NOWAIT, FFS_ISREG, and
+ * FFS_SCM up to 6.6); struct file is 8-byte aligned on every kernel. */
+#define FFS_FLAG_BITS     7UL
+#define IO_RINGFD_REG_MAX 16
+#define XA_CHUNK_SHIFT    6
+#define XA_CHUNK_SIZE     64
+/* 32-bit ids in 64-way nodes need 6 levels. */
+#define XA_MAX_DEPTH 8
+/* Slots looked at to find the next leaf: 64 per level is the most. */
+#define XA_DESCEND_STEPS (XA_CHUNK_SIZE * XA_MAX_DEPTH)
+/* Leaves per listing: 4 million ids' worth of occupied leaves. */
+#define XA_MAX_LEAVES (1U << 16)
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    /* Entries are allocated as rings are met: most hosts have a handful. */
+    __uint(max_entries, 1 << 20);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, u64);
+    __type(value, u64);
+} claimed SEC(".maps");
+
+struct name_comp {
+    u16 len;
+    char name[DEEP_NAME_MAX + 1];
+} __attribute__((packed));
+
+/* Where a walk of an IDR's xarray is: the path of internal nodes down to
+ * the leaf being listed.  prefix[d] is the first index under node[d]. */
+struct xa_walk {
+    u64 node[XA_MAX_DEPTH];
+    u64 prefix[XA_MAX_DEPTH];
+    u32 shift[XA_MAX_DEPTH];
+    u32 off[XA_MAX_DEPTH];
+    u32 depth;
+    u32 done;
+    u64 from; /* first index to list */
+    u64 leaf, leaf_first;
+};
+
+struct scratch {
+    struct deep_owner owner;
+    struct deep_slot slot;
+    struct deep_trunc trunc;
+    struct name_comp comp;
+    struct xa_walk walk;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, u32);
+    __type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+/* Set by the loader to continue a listing that ran out of seq buffer: only
+ * owner resume_key is listed, from slot resume_from on. */
+u64 resume_key;
+u32 resume_from;
+
+/* Cleared by the loader to load the io_uring part alone when the FUSE part
+ * is refused: the verifier drops code behind a false constant. */
+const volatile u32 with_fuse = 1;
+
+/* Set by deep_files when this kernel's FUSE types resolved: without it an
+ * empty FUSE listing means "could not look", not "nothing there". */
+u32 fuse_layout_known;
+
+/* Set when a FUSE backing-id table was larger than one walk can cover. */
+u32 fuse_walk_cut;
+
+/* Set when `claimed` could not take another object. */
+u32 claims_full;
+
+/* The most one slot can write: its record, the path, a length per
+ * component, the end marker and a truncation record after it. */
+#define SLOT_WORST                                                                                 \
+    (sizeof(struct deep_slot) + DEEP_PATH_BYTES + 2 * (DEEP_MAX_DEPTH + 1) +                       \
+     sizeof(struct deep_trunc))
+
+/* io_uring names its anon inode file "[io_uring]"; nothing else does. */
+static __always_inline bool is_ring_file(struct file *file)
+{
+    char name[12] = {};
+    if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
+        return false;
+    const unsigned char *p = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+    if (bpf_probe_read_kernel_str(name, sizeof(name), p) != 11)
+        return false;
+    return name[0] == '[' && name[1] == 'i' && name[2] == 'o' && name[3] == '_' && name[4] == 'u' &&
+           name[5] == 'r' && name[6] == 'i' && name[7] == 'n' && name[8] == 'g' && name[9] == ']';
+}
+
+struct listing {
+    struct seq_file *seq;
+    struct scratch *s;
+    u64 owner_key;
+    void *table;
+    u32 n, start;
+    u64 budget; /* bytes this seq object may still write */
+};
+
+/* Writes one name component; returns the bytes written, 0 (and writes
+ * nothing) when the name is empty or cannot be read. */
+static __always_inline u32 put_comp(struct listing *l, const unsigned char *name)
+{
+    struct name_comp *c = &l->s->comp;
+    long n = bpf_probe_read_kernel_str(c->name, sizeof(c->name), name);
+    if (n <= 1)
+        return 0;
+    u32 len = (u32)(n - 1) & 0xff;
+    c->len = len;
+    bpf_seq_write(l->seq, c, len + 2);
+    return len + 2;
+}
+
+struct path_walk {
+    struct listing *l;
+    struct dentry *d;
+    struct mount *m;
+    u32 bytes, comps;
+    bool cut, detached;
+};
+
+/* One step towards the root: at a mount's root cross to where it is
+ * mounted, else emit the name and go to the parent.  Ends at a mount that
+ * is its own parent: the root of its namespace, or a detached tree. */
+static long path_step(u32 i, void *data)
+{
+    struct path_walk *w = data;
+    struct dentry *d = w->d;
+    struct mount *m = w->m;
+    struct dentry *up = BPF_CORE_READ(d, d_parent);
+    if (d == BPF_CORE_READ(m, mnt.mnt_root) || d == up) {
+        struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+        if (!parent || parent == m) {
+            if (bpf_core_field_exists(struct mount, mnt_ns))
+                w->detached = BPF_CORE_READ(m, mnt_ns) == NULL;
+            return 1;
+        }
+        w->d = BPF_CORE_READ(m, mnt_mountpoint);
+        w->m = parent;
+        return 0;
+    }
+    if (w->bytes + DEEP_NAME_MAX + 3 > DEEP_PATH_BYTES || w->comps >= DEEP_MAX_DEPTH) {
+        w->cut = true;
+        return 1;
+    }
+    u32 written = put_comp(w->l, BPF_CORE_READ(d, d_name.name));
+    if (!written) { /* a name that vanished under us: say the path is cut */
+        w->cut = true;
+        return 1;
+    }
+    w->bytes += written;
+    w->comps++;
+    w->d = up;
+    return 0;
+}
+
+static __always_inline void emit_slot(struct listing *l, u32 idx, struct file *file)
+{
+    struct deep_slot *r = &l->s->slot;
+    struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+    struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+    struct mount *m = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+    struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+    r->kind = DEEP_REC_SLOT;
+    r->len = sizeof(*r);
+    r->owner_key = l->owner_key;
+    r->file = (u64)file;
+    r->slot = idx;
+    r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+    r->ino = BPF_CORE_READ(inode, i_ino);
+    r->magic = BPF_CORE_READ(inode, i_sb, s_magic);
+    r->mode = BPF_CORE_READ(inode, i_mode);
+    r->mnt_id = vm ? BPF_CORE_READ(m, mnt_id) : -1;
+    r->flags = 0;
+    r->pad = 0;
+    const struct dentry_operations *dop = BPF_CORE_READ(d, d_op);
+    if (dop && BPF_CORE_READ(dop, d_dname))
+        r->flags |= DEEP_SLOT_DNAME;
+    if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d)
+        r->flags |= DEEP_SLOT_DELETED;
+
+    bpf_seq_write(l->seq, r, sizeof(*r));
+    u32 used = sizeof(*r);
+    u16 end = DEEP_PATH_END;
+    if (r->flags & DEEP_SLOT_DNAME) {
+        /* socket:[N], pipe:[N], anon_inode:NAME: userspace builds them
+         * from s_magic, i_ino and this name. */
+        u32 written = put_comp(l, BPF_CORE_READ(d, d_name.name));
+        if (!written) { /* sockets and pipes have empty names */
+            u16 empty = 0;
+            bpf_seq_write(l->seq, &empty, sizeof(empty));
+            written = sizeof(empty);
+        }
+        used += written;
+    } else {
+        struct path_walk w = {.l = l, .d = d, .m = m};
+        /* A nested bpf_loop: a bounded loop here would be unrolled by the
+         * verifier for every path through the slot loop. */
+        bpf_loop(DEEP_MAX_DEPTH * 2, path_step, &w, 0);
+        used += w.bytes;
+        end = w.cut ? DEEP_PATH_CUT : w.detached ? DEEP_PATH_DETACHED : DEEP_PATH_END;
+    }
+    bpf_seq_write(l->seq, &end, sizeof(end));
+    used += sizeof(end);
+    l->budget = l->budget > used ? l->budget - used : 0;
+}
+
+/* What the current seq object may still write: its whole output must fit
+ * the seq buffer (PAGE_SIZE << 3) or read() fails with E2BIG.  seq_start
+ * is seq->count when the object began. */
+static __always_inline u64 seq_budget(struct seq_file *seq, u64 seq_start)
+{
+    u64 size = BPF_CORE_READ(seq, size);
+    u64 own = BPF_CORE_READ(seq, count) - seq_start;
+    return size > own ? size - own : 0;
+}
+
+static __always_inline bool out_of_budget(struct listing *l, u32 next)
+{
+    if (l->budget >= SLOT_WORST)
+        return false;
+    struct deep_trunc *t = &l->s->trunc;
+    t->kind = DEEP_REC_TRUNC;
+    t->len = sizeof(*t);
+    t->owner_key = l->owner_key;
+    t->next_slot = next;
+    t->pad = 0;
+    bpf_seq_write(l->seq, t, sizeof(*t));
+    return true;
+}
+
+static long ring_slot(u32 i, void *data)
+{
+    struct listing *l = data;
+    i += l->start;
+    if (i >= l->n)
+        return 1;
+    unsigned long fp = 0;
+    if (bpf_core_field_exists(struct io_file_table, data)) {
+        struct io_rsrc_node *node = NULL;
+        bpf_probe_read_kernel(&node, sizeof(node), (struct io_rsrc_node **)l->table + i);
+        if (!node)
+            return 0;
+        fp = BPF_CORE_READ(node, file_ptr);
+    } else if (bpf_core_field_exists(struct io_ring_ctx___old, nr_user_files)) {
+        struct io_fixed_file___old *slot =
+            (void *)l->table + (u64)i * bpf_core_type_size(struct io_fixed_file___old);
+        fp = BPF_CORE_READ(slot, file_ptr);
+    } else {
+        return 1;
+    }
+    struct file *file = (struct file *)(fp & ~FFS_FLAG_BITS);
+    if (!file)
+        return 0;
+    if (out_of_budget(l, i))
+        return 1;
+    emit_slot(l, i, file);
+    return 0;
+}
+
+/* The first seq object to reach an owner lists its slots.  When that
+ * object overflows the seq buffer, bpf_iter shows it again with the same
+ * seq_num, so the claim is a tag of (iterator, seq_num), not a bit. */
+static __always_inline bool claim(u64 key, u64 tag)
+{
+    u64 *v = bpf_map_lookup_elem(&claimed, &key);
+    if (v)
+        return *v == tag;
+    if (bpf_map_update_elem(&claimed, &key, &tag, BPF_NOEXIST) != 0)
+        claims_full = 1; /* listed by every way it is reached: duplicates */
+    return true;
+}
+
+static __always_inline struct scratch *get_scratch(void)
+{
+    u32 zero = 0;
+    return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+static __always_inline void owner_header(struct deep_owner *o, struct task_struct *task, u32 via,
+                                         s32 fd, u64 key)
+{
+    __builtin_memset(o, 0, sizeof(*o));
+    o->kind = DEEP_REC_OWNER;
+    o->len = sizeof(*o);
+    o->via = via;
+    o->pid = BPF_CORE_READ(task, tgid);
+    o->tid = BPF_CORE_READ(task, pid);
+    o->fd = fd;
+    o->owner_key = key;
+    BPF_CORE_READ_STR_INTO(&o->comm, task, comm);
+}
+
+/* seq_start: seq->count when this seq object began, for its budget. */
+static __always_inline int emit_ring(struct bpf_iter_meta *meta, struct task_struct *task,
+                                     struct file *file, u32 via, s32 fd, u64 iter_tag,
+                                     u64 seq_start)
+{
+    struct scratch *s = get_scratch();
+    if (!s)
+        return 0;
+    struct seq_file *seq = meta->seq;
+    u64 ctx = (u64)BPF_CORE_READ(file, private_data);
+    if (!ctx)
+        return 0;
+    if (resume_key && ctx != resume_key)
+        return 0;
+    struct deep_owner *o = &s->owner;
+    struct inode *inode = BPF_CORE_READ(file, f_inode);
+    void *table = NULL;
+    u32 n = 0, layout = DEEP_LAYOUT_NONE;
+
+    if (bpf_core_field_exists(struct io_file_table, data)) {
+        struct io_ring_ctx *c = (void *)ctx;
+        n = BPF_CORE_READ(c, file_table.data.nr);
+        table = BPF_CORE_READ(c, file_table.data.nodes);
+        layout = DEEP_LAYOUT_RSRC_NODES;
+    } else if (bpf_core_field_exists(struct io_ring_ctx___old, nr_user_files)) {
+        struct io_ring_ctx___old *c = (void *)ctx;
+        n = BPF_CORE_READ(c, nr_user_files);
+        table = BPF_CORE_READ(c, file_table.files);
+        layout = DEEP_LAYOUT_FIXED_FILES;
+    }
+    owner_header(o, task, via, fd, ctx);
+    o->ino = BPF_CORE_READ(inode, i_ino);
+    o->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+    o->nslots = n;
+    if (bpf_core_field_exists(struct io_ring_ctx, flags))
+        o->ring_flags = BPF_CORE_READ((struct io_ring_ctx *)ctx, flags);
+    o->layout = layout;
+    /* The loader unclaims the ring before continuing its listing, so that
+     * only one of the task's ways to it lists the rest. */
+    u32 start = resume_key ? resume_from : 0;
+    o->lists_slots = table && n > start && claim(ctx, iter_tag << 56 | meta->seq_num);
+    bpf_seq_write(seq, o, sizeof(*o));
+    if (!o->lists_slots)
+        return 0;
+
+    struct listing l = {.seq = seq,
+                        .s = s,
+                        .owner_key = ctx,
+                        .table = table,
+                        .n = n,
+                        .start = start,
+                        .budget = seq_budget(seq, seq_start)};
+    bpf_loop(n - start, ring_slot, &l, 0);
+    return 0;
+}
+
+SEC("iter/task_vma")
+int deep_ring_vmas(struct bpf_iter__task_vma *ctx)
+{
+    struct vm_area_struct *vma = ctx->vma;
+    struct task_struct *task = ctx->task;
+    if (!vma || !task)
+        return 0;
+    struct file *file = BPF_CORE_READ(vma, vm_file);
+    if (!file || !is_ring_file(file))
+        return 0;
+    return emit_ring(ctx->meta, task, file, DEEP_VIA_VMA, -1, 2,
+                     BPF_CORE_READ(ctx->meta, seq, count));
+}
+
+/* Registered ring fds are per thread, and are the only trace of a ring set
+ * up with NO_MMAP | REGISTERED_FD_ONLY. */
+struct registered_rings {
+    struct bpf_iter_meta *meta;
+    struct task_struct *task;
+    struct io_uring_task *tctx;
+    u64 seq_start;
+};
+
+/* One registered ring index: a loop, not an unrolled body, because each
+ * emit_ring copy costs the verifier as much as the rest of a program. */
+static long registered_ring(u32 i, void *data)
+{
+    struct registered_rings *rr = data;
+    struct io_uring_task *tctx = rr->tctx;
+    struct file *f = NULL;
+    bpf_probe_read_kernel(
+        &f, sizeof(f),
+        __builtin_preserve_access_index(&tctx->registered_rings[i & (IO_RINGFD_REG_MAX - 1)]));
+    if (f)
+        emit_ring(rr->meta, rr->task, f, DEEP_VIA_REGISTERED, (s32)i, 3, rr->seq_start);
+    return 0;
+}
+
+SEC("iter/task")
+int deep_ring_regs(struct bpf_iter__task *ctx)
+{
+    struct task_struct *task = ctx->task;
+    if (!task || !bpf_core_field_exists(struct task_struct, io_uring))
+        return 0;
+    struct registered_rings rr = {.meta = ctx->meta, .task = task};
+    rr.tctx = BPF_CORE_READ(task, io_uring);
+    if (!rr.tctx)
+        return 0;
+    rr.seq_start = BPF_CORE_READ(ctx->meta, seq, count);
+    bpf_loop(IO_RINGFD_REG_MAX, registered_ring, &rr, 0);
+    return 0;
+}
+
+/* ---- FUSE passthrough (6.9+) ----------------------------------------- */
+
+/* An xarray entry that points to a node: tagged 2, and above the small
+ * internal values (retry, sibling). */
+static __always_inline bool xa_is_node(u64 entry)
+{
+    return (entry & 3) == 2 && entry > 4096;
+}
+
+/* Descends one step of a depth-first walk of an IDR's internal nodes,
+ * stopping at the next leaf node (shift 0: 64 ids).  Subtrees that end
+ * below w->from are skipped, so a resumed listing does not rescan them. */
+static long xa_descend(u32 i, void *data)
+{
+    struct xa_walk *w = *(struct xa_walk **)data; /* bpf_loop wants a stack pointer */
+    u32 d = w->depth & (XA_MAX_DEPTH - 1);
+    u32 off = w->off[d];
+    if (off >= XA_CHUNK_SIZE) {
+        if (d == 0) {
+            w->done = 1;
+            return 1;
+        }
+        w->depth = d - 1;
+        return 0;
+    }
+    w->off[d] = off + 1;
+    u32 shift = w->shift[d] & 63;
+    u64 first = w->prefix[d] + ((u64)off << shift);
+    if (first + (1ULL << shift) <= w->from)
+        return 0;
+    u64 entry = 0;
+    bpf_probe_read_kernel(&entry, sizeof(entry),
+                          &((struct xa_node *)w->node[d])->slots[off & (XA_CHUNK_SIZE - 1)]);
+    if (!xa_is_node(entry)) /* an IDR keeps files in leaves only */
+        return 0;
+    struct xa_node *child = (void *)(entry - 2);
+    u32 child_shift = BPF_CORE_READ(child, shift);
+    if (child_shift == 0) {
+        w->leaf = (u64)child;
+        w->leaf_first = first;
+        return 1;
+    }
+    if (d + 1 < XA_MAX_DEPTH) {
+        d = (d + 1) & (XA_MAX_DEPTH - 1);
+        w->node[d] = (u64)child;
+        w->prefix[d] = first;
+        w->shift[d] = child_shift;
+        w->off[d] = 0;
+        w->depth = d;
+    }
+    return 0;
+}
+
+struct leaf_listing {
+    struct listing *l;
+    struct xa_node *node;
+    u64 first, from;
+    u32 base;
+    bool stop; /* the seq buffer budget ran out */
+};
+
+static long leaf_slot(u32 i, void *data)
+{
+    struct leaf_listing *ll = data;
+    u64 index = ll->first + i;
+    if (index < ll->from)
+        return 0;
+    u64 entry = 0;
+    bpf_probe_read_kernel(&entry, sizeof(entry), &ll->node->slots[i & (XA_CHUNK_SIZE - 1)]);
+    if (!entry || (entry & 3)) /* retry, sibling and value entries are not files */
+        return 0;
+    struct file *file = BPF_CORE_READ((struct fuse_backing *)entry, file);
+    u32 id = (u32)index + ll->base;
+    if (!file)
+        return 0;
+    if (out_of_budget(ll->l, id)) {
+        ll->stop = true;
+        return 1;
+    }
+    emit_slot(ll->l, id, file);
+    return 0;
+}
+
+struct xa_rounds {
+    struct listing *l;
+    struct xa_walk *w;
+    u32 base;
+    bool stop;
+};
+
+/* One leaf per round: find it, then list its 64 slots. */
+static long xa_round(u32 i, void *data)
+{
+    struct xa_rounds *r = data;
+    struct xa_walk *w = r->w;
+    if (!w->leaf) {
+        if (w->done)
+            return 1;
+        bpf_loop(XA_DESCEND_STEPS, xa_descend, &w, 0);
+        if (!w->leaf)
+            return w->done ? 1 : 0;
+    }
+    struct leaf_listing ll = {.l = r->l,
+                              .node = (void *)w->leaf,
+                              .first = w->leaf_first,
+                              .from = w->from,
+                              .base = r->base};
+    w->leaf = 0;
+    bpf_loop(XA_CHUNK_SIZE, leaf_slot, &ll, 0);
+    r->stop = ll.stop;
+    return ll.stop;
+}
+
+/* Lists a connection's backing ids, from id `from` on. */
+static __always_inline void list_backing_ids(struct listing *l, struct fuse_conn *fc, u32 from)
+{
+    u64 head = (u64)BPF_CORE_READ(fc, backing_files_map.idr_rt.xa_head);
+    struct xa_walk *w = &l->s->walk;
+    u32 base = BPF_CORE_READ(fc, backing_files_map.idr_base);
+    /* Ids start at 1, so the head is a node whenever there is any. */
+    if (!xa_is_node(head))
+        return;
+    __builtin_memset(w, 0, sizeof(*w));
+    w->from = from > base ? from - base : 0;
+    struct xa_node *top = (void *)(head - 2);
+    u32 shift = BPF_CORE_READ(top, shift);
+    if (shift == 0) {
+        w->leaf = (u64)top;
+        w->done = 1;
+    } else {
+        w->node[0] = (u64)top;
+        w->shift[0] = shift;
+    }
+    struct xa_rounds r = {.l = l, .w = w, .base = base};
+    bpf_loop(XA_MAX_LEAVES, xa_round, &r, 0);
+    if (!r.stop && (w->leaf || !w->done))
+        fuse_walk_cut = 1;
+}
+
+/* task: ctx->task, checked once; read again it would be "maybe NULL". */
+static __always_inline void fuse_conn_ids(struct bpf_iter__task_file *ctx, struct task_struct *task,
+                                          struct scratch *s, struct fuse_conn *fc, u32 via,
+                                          u64 seq_start)
+{
+    if ((u64)fc < 4096 || (resume_key && (u64)fc != resume_key))
+        return;
+    struct seq_file *seq = ctx->meta->seq;
+    owner_header(&s->owner, task, via, ctx->fd, (u64)fc);
+    s->owner.dev = BPF_CORE_READ(fc, dev);
+    s->owner.lists_slots = claim((u64)fc, 1ULL << 56 | ctx->meta->seq_num);
+    bpf_seq_write(seq, &s->owner, sizeof(s->owner));
+    if (!s->owner.lists_slots)
+        return;
+    struct listing l = {
+        .seq = seq, .s = s, .owner_key = (u64)fc, .budget = seq_budget(seq, seq_start)};
+    list_backing_ids(&l, fc, resume_key ? resume_from : 0);
+}
+
+/* A client's open file on FUSE: its own backing file (opened by the kernel
+ * for this open) and its inode's, both held with no fd. */
+struct open_file_listing {
+    struct listing *l;
+    struct file *files[2]; /* ff->passthrough, fuse_inode->fb->file */
+};
+
+/* A loop of two, so that the verifier sees emit_slot once. */
+static long open_file_slot(u32 i, void *data)
+{
+    struct open_file_listing *ol = data;
+    struct file *file = ol->files[i & 1];
+    if (!file)
+        return 0;
+    if (out_of_budget(ol->l, i))
+        return 1;
+    emit_slot(ol->l, i & 1, file);
+    return 0;
+}
+
+static __always_inline void fuse_open_file(struct bpf_iter__task_file *ctx,
+                                           struct task_struct *task, struct scratch *s,
+                                           struct file *file, u64 seq_start)
+{
+    struct fuse_file *ff = BPF_CORE_READ(file, private_data);
+    if ((u64)ff < 4096 || resume_key)
+        return;
+    struct file *pt = BPF_CORE_READ(ff, passthrough);
+    struct inode *inode = BPF_CORE_READ(file, f_inode);
+    struct fuse_inode *fi = (void *)inode - bpf_core_field_offset(struct fuse_inode, inode);
+    struct fuse_backing *fb = BPF_CORE_READ(fi, fb);
+    struct file *inode_file = fb ? BPF_CORE_READ(fb, file) : NULL;
+    if (!pt && !inode_file)
+        return;
+    struct seq_file *seq = ctx->meta->seq;
+    owner_header(&s->owner, task, DEEP_VIA_FUSE_FILE, ctx->fd, (u64)ff);
+    s->owner.dev = BPF_CORE_READ(ff, fm, fc, dev);
+    s->owner.ino = BPF_CORE_READ(inode, i_ino);
+    s->owner.nslots = 2;
+    s->owner.lists_slots = 1;
+    bpf_seq_write(seq, &s->owner, sizeof(s->owner));
+    struct listing l = {
+        .seq = seq, .s = s, .owner_key = (u64)ff, .n = 2, .budget = seq_budget(seq, seq_start)};
+    struct open_file_listing ol = {.l = &l, .files = {pt, inode_file}};
+    bpf_loop(2, open_file_slot, &ol, 0);
+}
+
+static __always_inline void fuse_file(struct bpf_iter__task_file *ctx, struct task_struct *task,
+                                      struct file *file, struct inode *inode, unsigned long magic,
+                                      u64 seq_start)
+{
+    if (!with_fuse || !bpf_core_field_exists(struct fuse_conn, backing_files_map))
+        return; /* no passthrough before 6.9, or no BTF for the fuse module */
+    fuse_layout_known = 1;
+    u32 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
+    struct scratch *s = get_scratch();
+    if (!s)
+        return;
+    if (mode == S_IFCHR && BPF_CORE_READ(inode, i_rdev) == FUSE_DEV_RDEV) {
+        /* private_data is NULL, or a small marker, until the fd is mounted. */
+        struct fuse_dev *fud = BPF_CORE_READ(file, private_data);
+        if ((u64)fud >= 4096)
+            fuse_conn_ids(ctx, task, s, BPF_CORE_READ(fud, fc), DEEP_VIA_FUSE_DEV, seq_start);
+    } else if (magic == FUSE_CTL_SUPER_MAGIC &&
+               (u32)(bpf_get_current_pid_tgid() >> 32) == (u32)BPF_CORE_READ(task, tgid)) {
+        /* lshidden's own fd on /sys/fs/fuse/connections/N: every inode
+         * there points at its connection. */
+        fuse_conn_ids(ctx, task, s, BPF_CORE_READ(inode, i_private), DEEP_VIA_FUSE_CTL, seq_start);
+    } else if (magic == FUSE_SUPER_MAGIC && mode == S_IFREG &&
+               bpf_core_field_exists(struct fuse_file, passthrough)) {
+        fuse_open_file(ctx, task, s, file, seq_start);
+    }
+}
+
+SEC("iter/task_file")
+int deep_files(struct bpf_iter__task_file *ctx)
+{
+    struct file *file = ctx->file;
+    struct task_struct *task = ctx->task;
+    if (!file || !task)
+        return 0;
+    struct inode *inode = BPF_CORE_READ(file, f_inode);
+    if (!inode)
+        return 0;
+    u64 seq_start = BPF_CORE_READ(ctx->meta, seq, count);
+    unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+    if (magic == ANON_INODE_FS_MAGIC) {
+        if (is_ring_file(file))
+            emit_ring(ctx->meta, task, file, DEEP_VIA_FD, ctx->fd, 1, seq_start);
+        return 0;
+    }
+    fuse_file(ctx, task, file, inode, magic, seq_start);
+    return 0;
+}

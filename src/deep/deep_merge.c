@@ -1,0 +1,433 @@
+#include "deep/deep_merge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/vec.h"
+
+static const char registered_only_note[] =
+    "ring has no fd and no mapping; found through the task's registered ring fds";
+static const char mapped_note[] =
+    "ring has no fd, only mappings; its fixed files are listed by --deep";
+
+/* What the merge looks rows up by: processes by pid, and the /proc scan's
+ * uring-fixed rows by (pid, ring fd, slot). */
+struct merge_state {
+    struct scan_result *res;
+    const struct deep_result *kernel;
+    const struct deep_merge_options *opts;
+    struct process_info **procs; /* sorted by pid */
+    size_t nprocs;
+    struct file_record **fixed_rows; /* sorted by (pid, ring_fd, slot) */
+    size_t nfixed;
+    bool layout_warned;
+};
+
+static int cmp_proc(const void *a, const void *b)
+{
+    pid_t x = (*(struct process_info *const *)a)->pid, y = (*(struct process_info *const *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+static const struct process_info *find_process(const struct merge_state *m, pid_t pid)
+{
+    struct process_info key = {.pid = pid}, *keyp = &key;
+    struct process_info **hit = bsearch(&keyp, m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
+    return hit ? *hit : NULL;
+}
+
+static int fixed_key_cmp(pid_t pa, int fa, uint32_t sa, pid_t pb, int fb, uint32_t sb)
+{
+    if (pa != pb)
+        return pa < pb ? -1 : 1;
+    if (fa != fb)
+        return fa < fb ? -1 : 1;
+    return (sa > sb) - (sa < sb);
+}
+
+static int cmp_fixed_row(const void *a, const void *b)
+{
+    const struct file_record *x = *(const struct file_record *const *)a;
+    const struct file_record *y = *(const struct file_record *const *)b;
+    return fixed_key_cmp(x->proc->pid, x->ring_fd, x->slot, y->proc->pid, y->ring_fd, y->slot);
+}
+
+static int index_rows(struct merge_state *m)
+{
+    const struct record_list *records = &m->res->records;
+    const struct process_list *set = &m->res->processes;
+    m->procs = malloc((set->len + 1) * sizeof(*m->procs));
+    m->fixed_rows = malloc((records->len + 1) * sizeof(*m->fixed_rows));
+    if (!m->procs || !m->fixed_rows)
+        return -1;
+    memcpy(m->procs, set->items, set->len * sizeof(*m->procs));
+    m->nprocs = set->len;
+    qsort(m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
+    for (size_t i = 0; i < records->len; i++) {
+        struct file_record *rec = records->items[i];
+        if (rec->source == SOURCE_URING_FIXED && rec->proc && rec->has_ring_fd && rec->has_slot)
+            m->fixed_rows[m->nfixed++] = rec;
+    }
+    qsort(m->fixed_rows, m->nfixed, sizeof(*m->fixed_rows), cmp_fixed_row);
+    return 0;
+}
+
+static struct file_record *find_fixed_row(const struct merge_state *m, pid_t pid, int fd,
+                                          uint32_t slot)
+{
+    size_t lo = 0, hi = m->nfixed;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        struct file_record *rec = m->fixed_rows[mid];
+        int c = fixed_key_cmp(rec->proc->pid, rec->ring_fd, rec->slot, pid, fd, slot);
+        if (c == 0)
+            return rec;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static const struct mount_entry *find_mount(const struct merge_state *m, int mount_id)
+{
+    const struct mount_entry *e = mount_ns_find_id(m->res->self_mounts, mount_id);
+    return e ? e : mount_cache_find_id(&m->res->mounts, mount_id);
+}
+
+/* The kernel's own view of the file replaces whatever /proc implied. */
+static void apply_file(const struct merge_state *m, struct file_record *rec,
+                       const struct deep_file *f)
+{
+    char *path = arena_alloc(&m->res->arena, f->path_len + 1);
+    if (path) {
+        memcpy(path, f->path, f->path_len + 1);
+        rec->path = path;
+    }
+    rec->method = METHOD_BPF;
+    rec->path_complete = f->path_complete;
+    rec->deleted = f->deleted ? TRI_TRUE : TRI_FALSE;
+    /* Anon inodes have no file type bits. */
+    rec->type = (f->mode & S_IFMT) ? file_type_from_mode(f->mode) : FTYPE_ANON;
+    rec->has_dev = rec->has_inode = true;
+    rec->dev_major = f->dev_major;
+    rec->dev_minor = f->dev_minor;
+    rec->inode = f->inode;
+    rec->has_mount_id = f->has_mount_id;
+    rec->mount_id = f->mount_id;
+    rec->mountpoint = NULL;
+    if (m->opts->want_mountpoint && f->has_mount_id) {
+        const struct mount_entry *e = find_mount(m, f->mount_id);
+        rec->mountpoint = e ? e->target : NULL;
+    }
+}
+
+static void ring_fields(struct file_record *rec, const struct deep_object *ring)
+{
+    rec->has_ring_inode = true;
+    rec->ring_inode = ring->inode;
+}
+
+/* The /proc rows of one ring fd, made exact; slots /proc missed (a busy
+ * ring, a slot filled since) are added. */
+static void merge_ring_fd(struct merge_state *m, const struct deep_object *ring,
+                          const struct process_info *proc, int fd)
+{
+    for (size_t i = 0; i < ring->nfiles; i++) {
+        const struct deep_file *f = &ring->files[i];
+        struct file_record *rec = find_fixed_row(m, proc->pid, fd, f->index);
+        if (!rec) {
+            rec = record_list_add(&m->res->records, proc, SOURCE_URING_FIXED);
+            if (!rec)
+                return;
+            ring_fields(rec, ring);
+            rec->has_ring_fd = rec->has_slot = true;
+            rec->ring_fd = fd;
+            rec->slot = f->index;
+        }
+        apply_file(m, rec, f);
+    }
+}
+
+static struct file_record *find_fdless_ring_row(struct merge_state *m, pid_t pid, uint64_t inode)
+{
+    struct record_list *records = &m->res->records;
+    for (size_t i = 0; i < records->len; i++) {
+        struct file_record *rec = records->items[i];
+        if (rec->source == SOURCE_URING_RING && rec->proc && rec->proc->pid == pid &&
+            rec->ring_inode == inode)
+            return rec;
+    }
+    return NULL;
+}
+
+static bool reaches_by(const struct deep_object *ring, pid_t pid, enum deep_via via)
+{
+    for (size_t i = 0; i < ring->nreaches; i++)
+        if (ring->reaches[i].via == via && ring->reaches[i].pid == pid)
+            return true;
+    return false;
+}
+
+/* A ring this process reaches without an fd: its mapping row (or a new row
+ * when /proc showed none: no mapping, or maps unreadable) and one row per
+ * fixed file. */
+static void merge_fdless_ring(struct merge_state *m, const struct deep_object *ring,
+                              const struct process_info *proc)
+{
+    struct file_record *row = find_fdless_ring_row(m, proc->pid, ring->inode);
+    bool mapped = reaches_by(ring, proc->pid, DEEP_VIA_VMA);
+    if (!row) {
+        row = record_list_add(&m->res->records, proc, SOURCE_URING_RING);
+        if (!row)
+            return;
+        ring_fields(row, ring);
+        row->type = FTYPE_ANON;
+        row->path = "anon_inode:[io_uring]";
+        row->path_complete = true;
+        row->deleted = TRI_FALSE;
+        row->has_inode = row->has_dev = true;
+        row->inode = ring->inode;
+        row->dev_major = ring->dev_major;
+        row->dev_minor = ring->dev_minor;
+    }
+    row->note = mapped ? mapped_note : registered_only_note;
+    row->method = METHOD_BPF;
+    for (size_t i = 0; i < ring->nfiles; i++) {
+        struct file_record *rec = record_list_add(&m->res->records, proc, SOURCE_URING_FIXED);
+        if (!rec)
+            return;
+        ring_fields(rec, ring);
+        rec->has_slot = true;
+        rec->slot = ring->files[i].index;
+        apply_file(m, rec, &ring->files[i]);
+    }
+}
+
+static bool seen_before(const struct deep_object *ring, size_t upto, pid_t pid)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (ring->reaches[i].pid == pid)
+            return true;
+    return false;
+}
+
+static void merge_ring(struct merge_state *m, const struct deep_object *ring)
+{
+    if (ring->layout == DEEP_LAYOUT_NONE) {
+        if (m->layout_warned)
+            return;
+        m->layout_warned = true;
+        warning_add(&m->res->warnings, WARN_DEEP, 0, NULL,
+                    "--deep: this kernel's io_uring layout is not supported; fixed files come "
+                    "from /proc only");
+        return;
+    }
+    if (ring->truncated)
+        warning_add(&m->res->warnings, WARN_DEEP, ring->reaches[0].pid, NULL,
+                    "--deep: ring inode %llu changed while it was listed; some of its %u "
+                    "slots may be missing",
+                    (unsigned long long)ring->inode, ring->nslots);
+    for (size_t i = 0; i < ring->nreaches; i++) {
+        const struct deep_reach *reach = &ring->reaches[i];
+        const struct process_info *proc = find_process(m, reach->pid);
+        if (!proc)
+            continue; /* not selected (-p), or started after the /proc scan */
+        if (reach->via == DEEP_VIA_FD)
+            merge_ring_fd(m, ring, proc, reach->fd);
+        else if (!reaches_by(ring, reach->pid, DEEP_VIA_FD) && !seen_before(ring, i, reach->pid))
+            merge_fdless_ring(m, ring, proc);
+    }
+}
+
+/* The server that answers for a connection: the lowest pid with a
+ * /dev/fuse fd on it among the selected processes; NULL when there is none
+ * (it died, leaving its mount and backing files behind). */
+static const struct process_info *fuse_server(const struct merge_state *m, uint32_t conn)
+{
+    const struct process_info *best = NULL;
+    const struct deep_result *r = m->kernel;
+    for (size_t i = 0; i < r->len; i++) {
+        const struct deep_object *o = &r->items[i];
+        if (o->kind != DEEP_OBJ_FUSE_CONN || o->fuse_conn != conn)
+            continue;
+        for (size_t j = 0; j < o->nreaches; j++) {
+            if (o->reaches[j].via != DEEP_VIA_FUSE_DEV)
+                continue; /* lshidden's own fusectl fds */
+            const struct process_info *p = find_process(m, o->reaches[j].pid);
+            if (p && (!best || p->pid < best->pid))
+                best = p;
+        }
+    }
+    return best;
+}
+
+static struct file_record *find_backing_row(struct merge_state *m, uint32_t conn, uint32_t id)
+{
+    struct record_list *records = &m->res->records;
+    for (size_t i = 0; i < records->len; i++) {
+        struct file_record *rec = records->items[i];
+        if (rec->source == SOURCE_FUSE_BACKING && rec->has_fuse_conn && rec->fuse_conn == conn &&
+            rec->has_backing_id && rec->backing_id == id)
+            return rec;
+    }
+    return NULL;
+}
+
+static struct file_record *add_backing_row(struct merge_state *m, const struct process_info *server,
+                                           uint32_t conn)
+{
+    struct file_record *rec = record_list_add(&m->res->records, server, SOURCE_FUSE_BACKING);
+    if (!rec)
+        return NULL;
+    rec->has_fuse_conn = true;
+    rec->fuse_conn = conn;
+    rec->fuse_mount = mount_ns_fuse_mountpoints(m->res->self_mounts, conn, &m->res->arena);
+    return rec;
+}
+
+static void merge_fuse_conn(struct merge_state *m, const struct deep_object *conn)
+{
+    const struct process_info *server = fuse_server(m, conn->fuse_conn);
+    /* With -p, only the connections those processes serve. */
+    if (!server && m->opts->selected_pids)
+        return;
+    if (conn->truncated)
+        warning_add(&m->res->warnings, WARN_DEEP, server ? server->pid : 0, NULL,
+                    "--deep: FUSE connection %u changed while it was listed; some backing "
+                    "files may be missing",
+                    conn->fuse_conn);
+    for (size_t i = 0; i < conn->nfiles; i++) {
+        const struct deep_file *f = &conn->files[i];
+        struct file_record *rec = find_backing_row(m, conn->fuse_conn, f->index);
+        if (!rec && !(rec = add_backing_row(m, server, conn->fuse_conn)))
+            return;
+        rec->has_backing_id = true;
+        rec->backing_id = f->index;
+        apply_file(m, rec, f);
+    }
+}
+
+/* Whether an inode's backing file is already a row: the file of a backing
+ * id, or the same inode's file listed for an earlier open file. */
+static bool backing_file_listed(const struct merge_state *m, uint64_t file_key, size_t before)
+{
+    const struct deep_result *r = m->kernel;
+    for (size_t i = 0; i < r->len; i++) {
+        const struct deep_object *o = &r->items[i];
+        bool earlier_open = o->kind == DEEP_OBJ_FUSE_OPEN && i < before;
+        if (o->kind != DEEP_OBJ_FUSE_CONN && !earlier_open)
+            continue;
+        for (size_t j = 0; j < o->nfiles; j++)
+            if (o->files[j].file_key == file_key &&
+                (!earlier_open || o->files[j].index == DEEP_OPEN_INODE))
+                return true;
+    }
+    return false;
+}
+
+/* An open passthrough file holds two backing files: its own (opened by the
+ * kernel for this open) and its inode's, which is usually a backing id's
+ * file and then already a row. */
+static void merge_fuse_open(struct merge_state *m, const struct deep_object *open, size_t index)
+{
+    const struct process_info *server = fuse_server(m, open->fuse_conn);
+    const struct deep_reach *client = &open->reaches[0];
+    if (!server && m->opts->selected_pids)
+        return;
+    for (size_t i = 0; i < open->nfiles; i++) {
+        const struct deep_file *f = &open->files[i];
+        if (f->index == DEEP_OPEN_INODE && backing_file_listed(m, f->file_key, index))
+            continue;
+        struct file_record *rec = add_backing_row(m, server, open->fuse_conn);
+        char note[160];
+        if (!rec)
+            return;
+        if (f->index == DEEP_OPEN_OWN)
+            snprintf(note, sizeof(note),
+                     "backing file of the passthrough file open at fd %d of PID %d", client->fd,
+                     (int)client->pid);
+        else
+            snprintf(note, sizeof(note),
+                     "backing file of a FUSE inode open at fd %d of PID %d; its backing id is "
+                     "closed",
+                     client->fd, (int)client->pid);
+        rec->note = arena_strdup(&m->res->arena, note);
+        apply_file(m, rec, f);
+    }
+}
+
+/* The connection --deep saw behind fd of pid, if that fd is /dev/fuse. */
+static bool deep_fuse_dev_conn(const struct deep_result *kernel, pid_t pid, int fd, uint32_t *conn)
+{
+    for (size_t i = 0; i < kernel->len; i++) {
+        const struct deep_object *o = &kernel->items[i];
+        for (size_t j = 0; o->kind == DEEP_OBJ_FUSE_CONN && j < o->nreaches; j++) {
+            const struct deep_reach *r = &o->reaches[j];
+            if (r->via == DEEP_VIA_FUSE_DEV && r->pid == pid && r->fd == fd) {
+                *conn = o->fuse_conn;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void deep_merge_fuse_servers(struct scan_result *res, const struct deep_result *kernel)
+{
+    for (size_t i = 0; i < res->fuse_servers.len; i++) {
+        struct fuse_server_fd *s = &res->fuse_servers.items[i];
+        uint32_t conn;
+        if (!deep_fuse_dev_conn(kernel, s->proc->pid, s->fd, &conn))
+            continue;
+        bool was_guess = !s->has_conn || s->inferred;
+        s->has_conn = true;
+        s->inferred = false;
+        s->conn = conn;
+        if (!was_guess)
+            continue;
+        /* The -a row of that fd: the guess there is now a fact. */
+        for (size_t k = 0; k < res->records.len; k++) {
+            struct file_record *rec = res->records.items[k];
+            if (rec->source != SOURCE_FD || rec->proc != s->proc || rec->fd != s->fd)
+                continue;
+            rec->has_fuse_conn = true;
+            rec->fuse_conn = conn;
+            rec->fuse_mount = mount_ns_fuse_mountpoints(res->self_mounts, conn, &res->arena);
+            rec->note = NULL;
+        }
+    }
+}
+
+void deep_forget_listed_fuse(struct scan_result *res, const struct deep_scan *ds)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < res->fuse_unlisted.len; i++)
+        if (!deep_scan_listed_fuse_conn(ds, res->fuse_unlisted.items[i].conn))
+            res->fuse_unlisted.items[kept++] = res->fuse_unlisted.items[i];
+    res->fuse_unlisted.len = kept;
+}
+
+void deep_merge(struct scan_result *res, const struct deep_result *kernel,
+                const struct deep_merge_options *opts)
+{
+    struct merge_state m = {.res = res, .kernel = kernel, .opts = opts};
+    if (index_rows(&m) < 0) {
+        warning_add(&res->warnings, WARN_DEEP, 0, NULL, "--deep: out of memory merging");
+    } else {
+        for (size_t i = 0; i < kernel->len; i++) {
+            const struct deep_object *o = &kernel->items[i];
+            if (o->kind == DEEP_OBJ_RING)
+                merge_ring(&m, o);
+            else if (o->kind == DEEP_OBJ_FUSE_CONN)
+                merge_fuse_conn(&m, o);
+            else
+                merge_fuse_open(&m, o, i);
+        }
+    }
+    free(m.procs);
+    free(m.fixed_rows);
+}

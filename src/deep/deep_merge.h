@@ -1,0 +1,33 @@
+/* Folds the kernel's view (--deep) into the /proc rows: rows both found
+ * get the kernel's exact identity and method "bpf"; files only the kernel
+ * view sees (rings with no fd or mapping, FUSE backing files) become new
+ * hidden rows.  Pure: it reads and extends a scan result in memory, so
+ * unit tests drive it with hand-made kernel views, without root or BPF. */
+#ifndef LSHIDDEN_DEEP_DEEP_MERGE_H
+#define LSHIDDEN_DEEP_DEEP_MERGE_H
+
+#include <stdbool.h>
+
+#include "deep/deep_scan.h"
+#include "parse/deep_decode.h"
+#include "scan/scan.h"
+
+struct deep_merge_options {
+    bool want_mountpoint; /* the columns ask for MOUNTPOINT */
+    bool selected_pids;   /* -p: only connections those processes serve */
+};
+
+/* Before 6.16 only the kernel view knows which connection a /dev/fuse fd
+ * serves: fills in res->fuse_servers (and the -a rows of those fds) where
+ * the /proc scan had no answer or only a guess from the mount's type.
+ * Runs before the backing files are listed, which need each one's server. */
+void deep_merge_fuse_servers(struct scan_result *res, const struct deep_result *kernel);
+
+/* Drops from res->fuse_unlisted the connections whose backing-id tables
+ * the kernel view read in full. */
+void deep_forget_listed_fuse(struct scan_result *res, const struct deep_scan *ds);
+
+void deep_merge(struct scan_result *res, const struct deep_result *kernel,
+                const struct deep_merge_options *opts);
+
+#endif

@@ -1,0 +1,44 @@
+/* Holders of a mount that are not file references of a process: loop
+ * devices, swap files, binfmt_misc F interpreters, NFS exports and nfsd
+ * state, submounts, copies of the filesystem in other mount namespaces,
+ * and FUSE connections whose backing files cannot be listed.  Each finder appends --mount records
+ * (source SOURCE_LOOP, ... with effect, possible and object set) and reports what it could not read
+ * as warnings; none of them fails the run. */
+#ifndef LSHIDDEN_MOUNT_HOLDERS_H
+#define LSHIDDEN_MOUNT_HOLDERS_H
+
+#include <stdbool.h>
+
+#include "core/process_list.h"
+#include "core/record.h"
+#include "core/warnings.h"
+#include "mount/mount_target.h"
+#include "scan/scan.h"
+#include "util/arena.h"
+
+struct holder_scan {
+    const struct mount_target *target;
+    const char *proc_root; /* "/proc", or a fixture tree (--proc-root) */
+    const char *sys_root;  /* "/sys", or a fixture tree (--sys-root) */
+    const char *dev_root;  /* "/dev": where loopN device nodes are opened */
+    bool live;             /* false for fixture trees: no ioctl, no stat */
+    struct scan_result *res;
+    /* Shorthands into res. */
+    const struct process_list *processes;
+    struct arena *arena;
+    struct record_list *records;
+    struct warning_list *warnings;
+};
+
+/* Every finder, in the order their rows are listed. */
+void holders_find_all(struct holder_scan *hs);
+
+void holders_find_fuse(struct holder_scan *hs);
+void holders_find_loop(struct holder_scan *hs);
+void holders_find_swap(struct holder_scan *hs);
+void holders_find_binfmt(struct holder_scan *hs);
+void holders_find_nfsd(struct holder_scan *hs);
+void holders_find_submounts(struct holder_scan *hs);
+void holders_find_namespaces(struct holder_scan *hs);
+
+#endif

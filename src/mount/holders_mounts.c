@@ -1,0 +1,225 @@
+/* --mount: submounts, and copies of the filesystem in other mount
+ * namespaces (one mount table per namespace, shared with the scan). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mount/holder_common.h"
+
+/* Whether the parent chain of e reaches the target.  Bounded by the table
+ * size: a fixture (or a table read while mounts changed) may loop. */
+static bool is_below_target(const struct holder_scan *hs, const struct mount_ns *ns,
+                            const struct mount_entry *e)
+{
+    for (size_t steps = 0; e && steps <= ns->len; steps++) {
+        if (e->parent_id == hs->target->mount_id)
+            return true;
+        if (e->parent_id == e->id)
+            return false; /* the namespace root is its own parent */
+        e = mount_ns_find_id(ns, e->parent_id);
+    }
+    return false;
+}
+
+/* ---- submounts --------------------------------------------------------- */
+
+static void add_submount(struct holder_scan *hs, const struct mount_entry *e)
+{
+    char *path = arena_strdup(hs->arena, e->target);
+    struct file_record *rec = path ? holder_add(hs, SOURCE_SUBMOUNT, path, path) : NULL;
+    if (!rec)
+        return;
+    rec->possible = false;
+    rec->has_mount_id = rec->has_dev = true;
+    rec->mount_id = e->id;
+    rec->dev_major = e->dev_major;
+    rec->dev_minor = e->dev_minor;
+    rec->mountpoint = path;
+}
+
+static int cmp_order(const void *a, const void *b)
+{
+    const struct mount_entry *x = *(const struct mount_entry *const *)a;
+    const struct mount_entry *y = *(const struct mount_entry *const *)b;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Every mount whose parent chain reaches the target, in our namespace
+ * (where the target was resolved), in mountinfo order. */
+void holders_find_submounts(struct holder_scan *hs)
+{
+    const struct mount_ns *ns = hs->res->self_mounts;
+    if (!ns)
+        return;
+    if (ns->bad_lines)
+        warning_add(hs->warnings, WARN_MALFORMED, 0,
+                    holder_path(hs, hs->proc_root, "self/mountinfo"), "line %u: malformed entry",
+                    ns->first_bad_line);
+    const struct mount_entry **below = calloc(ns->len + 1, sizeof(*below));
+    size_t n = 0;
+    if (!below)
+        return;
+    for (size_t i = 0; i < ns->len; i++)
+        if (ns->entries[i].id != hs->target->mount_id && is_below_target(hs, ns, &ns->entries[i]))
+            below[n++] = &ns->entries[i];
+    qsort(below, n, sizeof(*below), cmp_order);
+    for (size_t i = 0; i < n; i++)
+        add_submount(hs, below[i]);
+    free(below);
+}
+
+/* ---- other mount namespaces -------------------------------------------- */
+
+struct ns_member {
+    uint64_t ns;
+    size_t index; /* into hs->processes */
+};
+
+static int compare_members(const void *a, const void *b)
+{
+    const struct ns_member *x = a, *y = b;
+    if (x->ns != y->ns)
+        return x->ns < y->ns ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The mount namespace of every process the scan could ask (it read each
+ * one's ns/mnt), sorted so the members of one namespace are adjacent, in
+ * process order. */
+static struct ns_member *collect_members(struct holder_scan *hs, size_t *count)
+{
+    const struct process_list *ps = hs->processes;
+    struct ns_member *members = calloc(ps->len ? ps->len : 1, sizeof(*members));
+    *count = 0;
+    if (!members)
+        return NULL;
+    for (size_t i = 0; i < ps->len; i++) {
+        const struct process_info *proc = ps->items[i];
+        int err = proc->mnt_ns_error;
+        if (proc->has_mnt_ns)
+            members[(*count)++] = (struct ns_member){proc->mnt_ns, i};
+        else if (err < 0 && err != -ENOENT && err != -ESRCH && err != -EINVAL)
+            holder_report_process_error(
+                hs, err, proc->pid, holder_path(hs, hs->proc_root, "%d/ns/mnt", (int)proc->pid));
+    }
+    qsort(members, *count, sizeof(*members), compare_members);
+    return members;
+}
+
+/* The entry of the target's filesystem in another namespace's table:
+ * the one with the same root within the filesystem if there is one
+ * (bind mounts of a subdirectory show the same device), else the first in
+ * mountinfo order. */
+static const struct mount_entry *find_same_fs(const struct holder_scan *hs,
+                                              const struct mount_ns *ns)
+{
+    /* Mount ids are system-wide: the target's own id means this is our
+     * namespace even when its inode was not known. */
+    if (mount_ns_find_id(ns, hs->target->mount_id))
+        return NULL;
+    const struct mount_entry *same_root = NULL, *first = NULL;
+    for (size_t i = 0; i < ns->len; i++) {
+        const struct mount_entry *e = &ns->entries[i];
+        if (!holder_is_target_dev(hs, e->dev_major, e->dev_minor))
+            continue;
+        if (!first || e->order < first->order)
+            first = e;
+        if (hs->target->root && e->root && strcmp(e->root, hs->target->root) == 0 &&
+            (!same_root || e->order < same_root->order))
+            same_root = e;
+    }
+    return same_root ? same_root : first;
+}
+
+/* "mnt:[N] pids P1,P2,..." with at most five pids. */
+static void format_ns_object(struct holder_scan *hs, const struct ns_member *group, size_t n,
+                             char *out, size_t size)
+{
+    int len = snprintf(out, size, "mnt:[%" PRIu64 "] pids ", group[0].ns);
+    for (size_t i = 0; i < n && len > 0 && (size_t)len < size; i++) {
+        if (i == 5) {
+            len += snprintf(out + len, size - (size_t)len, ",...");
+            break;
+        }
+        len += snprintf(out + len, size - (size_t)len, "%s%d", i ? "," : "",
+                        (int)hs->processes->items[group[i].index]->pid);
+    }
+}
+
+static void add_namespace(struct holder_scan *hs, const struct ns_member *group, size_t n,
+                          const struct process_info *proc, const struct mount_entry *e)
+{
+    char *path = arena_strdup(hs->arena, e->target);
+    char object[256];
+    format_ns_object(hs, group, n, object, sizeof(object));
+    char *object_copy = arena_strdup(hs->arena, object);
+    struct file_record *rec =
+        object_copy && path ? record_list_add(hs->records, proc, SOURCE_MOUNT_NS) : NULL;
+    if (!rec)
+        return;
+    rec->effect = EFFECT_KEEPS_ALIVE;
+    rec->possible = false;
+    rec->object = object_copy;
+    rec->path = path;
+    rec->mountpoint = path;
+    rec->path_complete = true;
+    rec->has_mnt_ns = true;
+    rec->mnt_ns = group[0].ns;
+    rec->has_mount_id = rec->has_dev = true;
+    rec->mount_id = e->id;
+    rec->dev_major = e->dev_major;
+    rec->dev_minor = e->dev_minor;
+}
+
+/* The table of one namespace: the scan's, or read through its first
+ * member that can still be read (processes exit, and some may be denied
+ * to us). */
+static void check_namespace(struct holder_scan *hs, const struct ns_member *group, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct process_info *proc = hs->processes->items[group[i].index];
+        char *file = holder_path(hs, hs->proc_root, "%d/mountinfo", (int)proc->pid);
+        int err = 0;
+        if (!file)
+            return;
+        struct mount_ns *ns = mount_cache_get(&hs->res->mounts, group[i].ns, file, &err);
+        if (!ns && (err == -ENOENT || err == -ESRCH))
+            continue; /* exited */
+        if (!ns) {
+            holder_report_process_error(hs, err, proc->pid, file);
+            continue;
+        }
+        if (ns->len == 0)
+            continue; /* a zombie's mountinfo is empty */
+        if (ns->bad_lines)
+            warning_add(hs->warnings, WARN_MALFORMED, proc->pid, file, "line %u: malformed entry",
+                        ns->first_bad_line);
+        const struct mount_entry *e = find_same_fs(hs, ns);
+        if (e)
+            add_namespace(hs, group, n, proc, e);
+        return;
+    }
+}
+
+/* Other mount namespaces (one per distinct ns/mnt of the processes)
+ * whose table holds the target's device: umount here succeeds but the
+ * filesystem lives on there.  One row per namespace, for its first
+ * readable process, at the mount point seen in that namespace. */
+void holders_find_namespaces(struct holder_scan *hs)
+{
+    size_t count;
+    struct ns_member *members = collect_members(hs, &count);
+    if (!members)
+        return;
+    for (size_t start = 0; start < count;) {
+        size_t end = start + 1;
+        while (end < count && members[end].ns == members[start].ns)
+            end++;
+        if (members[start].ns != hs->target->mnt_ns)
+            check_namespace(hs, members + start, end - start);
+        start = end;
+    }
+    free(members);
+}

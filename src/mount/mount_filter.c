@@ -1,0 +1,90 @@
+#include "mount/mount_filter.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static bool same_dev(const struct file_record *rec, const struct mount_target *t)
+{
+    return rec->has_dev && rec->dev_major == t->dev_major && rec->dev_minor == t->dev_minor;
+}
+
+/* Exact mount ids where the kernel gives them; the device alone cannot
+ * tell a bind mount or another namespace's copy from this mount, and a
+ * path alone can be stale, so those matches are only "possible". */
+static bool process_ref_holds(struct file_record *rec, const struct mount_target *t)
+{
+    if (rec->has_mount_id)
+        return rec->mount_id == t->mount_id;
+    rec->possible = true;
+    if (rec->has_dev)
+        return same_dev(rec, t);
+    return rec->path && mount_target_covers_path(t, rec->path);
+}
+
+static bool fixed_file_holds(struct file_record *rec, const struct mount_target *t)
+{
+    if (!rec->path_complete) {
+        /* Linux 5.6-6.13 print a bare name: any fixed file might be it. */
+        rec->possible = true;
+        return true;
+    }
+    if (rec->has_mount_id)
+        return rec->mount_id == t->mount_id;
+    rec->possible = true;
+    return rec->path && mount_target_covers_path(t, rec->path);
+}
+
+static bool record_holds(struct file_record *rec, const struct mount_target *t)
+{
+    switch (source_info(rec->source)->match) {
+    case MATCH_PROCESS_REF: return process_ref_holds(rec, t);
+    case MATCH_FIXED_FILE: return fixed_file_holds(rec, t);
+    case MATCH_FUSE_BACKING: return rec->possible || fixed_file_holds(rec, t);
+    case MATCH_URING_RING:
+        /* With --deep the ring's files are rows of their own. */
+        if (rec->method == METHOD_BPF)
+            return false;
+        rec->possible = true;
+        return true;
+    case MATCH_FOUND: break;
+    }
+    return true;
+}
+
+void mount_filter_records(struct record_list *records, const struct mount_target *t)
+{
+    size_t kept = 0;
+    pid_t self = getpid();
+    for (size_t i = 0; i < records->len; i++) {
+        struct file_record *rec = records->items[i];
+        /* lshidden's own cwd and libraries go away when it exits. */
+        if ((rec->proc && rec->proc->pid == self) || !record_holds(rec, t))
+            continue;
+        if (rec->effect == EFFECT_NONE)
+            rec->effect = EFFECT_BLOCKS_UMOUNT;
+        records->items[kept++] = rec;
+    }
+    records->len = kept;
+}
+
+static int cmp_by_holder(const void *a, const void *b)
+{
+    const struct file_record *x = *(const struct file_record *const *)a;
+    const struct file_record *y = *(const struct file_record *const *)b;
+    int rx = source_info(x->source)->holder_rank, ry = source_info(y->source)->holder_rank;
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    pid_t px = x->proc ? x->proc->pid : 0, py = y->proc ? y->proc->pid : 0;
+    if (px != py)
+        return px < py ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+void record_list_sort_by_holder(struct record_list *records)
+{
+    /* seq keeps the per-process order record_list_sort established. */
+    for (size_t i = 0; i < records->len; i++)
+        records->items[i]->seq = i;
+    if (records->len > 1)
+        qsort(records->items, records->len, sizeof(records->items[0]), cmp_by_holder);
+}

@@ -1,0 +1,75 @@
+/* --journal: one line per holder of the queried mount, for a journal or
+ * a shutdown hook. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/journal.h"
+#include "output/output.h"
+#include "parse/text_escape.h"
+
+/* "pid 42 (nginx) fd 5" and the like: who, in a few words. */
+static void describe_holder(const struct file_record *rec, char *buf, size_t n)
+{
+    const char *cmd = rec->proc && rec->proc->command ? rec->proc->command : "?";
+    pid_t pid = rec->proc ? rec->proc->pid : 0;
+    switch (source_info(rec->source)->wording) {
+    case WORDING_FD: snprintf(buf, n, "pid %d (%s) fd %d", (int)pid, cmd, rec->fd); break;
+    case WORDING_PROCESS_LINK:
+        snprintf(buf, n, "pid %d (%s) %s", (int)pid, cmd, file_source_name(rec->source));
+        break;
+    case WORDING_FIXED_FILE:
+        if (rec->has_ring_fd)
+            snprintf(buf, n, "pid %d (%s) io_uring fd %d fixed file %u", (int)pid, cmd,
+                     rec->ring_fd, rec->slot);
+        else
+            snprintf(buf, n, "pid %d (%s) io_uring fixed file %u", (int)pid, cmd, rec->slot);
+        break;
+    case WORDING_FDLESS_RING:
+        snprintf(buf, n, "pid %d (%s) io_uring ring with no fd", (int)pid, cmd);
+        break;
+    case WORDING_FUSE: {
+        /* A backing id's file, an open file's own one (--deep), or the
+         * connection as a whole when its files cannot be listed. */
+        const char *what = rec->has_backing_id ? " backing file"
+                           : rec->path         ? " passthrough backing file"
+                                               : "";
+        if (rec->proc)
+            snprintf(buf, n, "pid %d (%s) FUSE connection %u%s", (int)pid, cmd, rec->fuse_conn,
+                     what);
+        else
+            snprintf(buf, n, "FUSE connection %u (no server)%s", rec->fuse_conn, what);
+        break;
+    }
+    case WORDING_NAMESPACE:
+        snprintf(buf, n, "mount namespace %s", rec->object ? rec->object : "?");
+        break;
+    case WORDING_OBJECT:
+        snprintf(buf, n, "%s %s", source_info(rec->source)->holder, rec->object ? rec->object : "");
+        break;
+    }
+}
+
+int mount_report_journal(const struct record_list *records, const struct mount_target *t,
+                         FILE *stream)
+{
+    bool utf8 = output_locale_is_utf8();
+    char *mp = terminal_escape(t->mountpoint, strlen(t->mountpoint), utf8);
+    for (size_t i = 0; i < records->len; i++) {
+        const struct file_record *rec = records->items[i];
+        char who[512];
+        describe_holder(rec, who, sizeof(who));
+        char *safe_who = terminal_escape(who, strlen(who), utf8);
+        char *path = rec->path ? terminal_escape(rec->path, strlen(rec->path), utf8) : NULL;
+        fprintf(stream, "lshidden: %s: held by %s%s%s (%s%s%s)\n", mp ? mp : "",
+                safe_who ? safe_who : "", path ? " " : "", path ? path : "",
+                rec->effect == EFFECT_KEEPS_ALIVE ? "keeps it alive" : "blocks umount",
+                rec->hidden ? ", hidden" : "", rec->possible ? ", possible" : "");
+        free(safe_who);
+        free(path);
+    }
+    free(mp);
+    return fflush(stream) == 0 ? 0 : -errno;
+}

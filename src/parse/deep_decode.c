@@ -1,0 +1,297 @@
+#include "parse/deep_decode.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/vec.h"
+
+/* Superblock magics of the filesystems whose files are named by d_dname. */
+#define SOCKFS_MAGIC        0x534F434BUL
+#define PIPEFS_MAGIC        0x50495045UL
+#define ANON_INODE_FS_MAGIC 0x09041934UL
+#define PID_FS_MAGIC        0x50494446UL
+#define TMPFS_MAGIC         0x01021994UL
+#define HUGETLBFS_MAGIC     0x958458f6UL
+
+#define KDEV_MAJOR(d) ((unsigned)((d) >> 20))
+#define KDEV_MINOR(d) ((unsigned)((d)&0xfffff))
+
+static int fail(struct deep_decode_error *err, size_t offset, const char *reason)
+{
+    err->offset = offset;
+    err->reason = reason;
+    return -EINVAL;
+}
+
+static int grow(void **items, size_t *cap, size_t len, size_t size)
+{
+    return vec_reserve(items, cap, len + 1, size, 4);
+}
+
+struct deep_object *deep_result_find(struct deep_result *result, uint64_t key)
+{
+    /* Slot records follow their owner, so the last object is nearly always it. */
+    if (result->last < result->len && result->items[result->last].key == key)
+        return &result->items[result->last];
+    for (size_t i = 0; i < result->len; i++)
+        if (result->items[i].key == key) {
+            result->last = i;
+            return &result->items[i];
+        }
+    return NULL;
+}
+
+static struct deep_object *object_for(struct deep_result *result, uint64_t key,
+                                      enum deep_object_kind kind)
+{
+    struct deep_object *o = deep_result_find(result, key);
+    if (o)
+        return o;
+    if (grow((void **)&result->items, &result->cap, result->len, sizeof(*o)) < 0)
+        return NULL;
+    o = &result->items[result->len];
+    memset(o, 0, sizeof(*o));
+    o->key = key;
+    o->kind = kind;
+    result->last = result->len++;
+    return o;
+}
+
+static enum deep_object_kind kind_of_via(uint32_t via)
+{
+    switch (via) {
+    case DEEP_VIA_FUSE_DEV:
+    case DEEP_VIA_FUSE_CTL: return DEEP_OBJ_FUSE_CONN;
+    case DEEP_VIA_FUSE_FILE: return DEEP_OBJ_FUSE_OPEN;
+    default: return DEEP_OBJ_RING;
+    }
+}
+
+static int add_reach(struct deep_object *o, const struct deep_owner *rec)
+{
+    for (size_t i = 0; i < o->nreaches; i++) {
+        const struct deep_reach *r = &o->reaches[i];
+        /* A task's many mappings of one ring are one way to reach it. */
+        if (r->via == (enum deep_via)rec->via && r->pid == (pid_t)rec->pid && r->fd == rec->fd &&
+            (rec->via != DEEP_VIA_REGISTERED || r->tid == (pid_t)rec->tid))
+            return 0;
+    }
+    if (grow((void **)&o->reaches, &o->reaches_cap, o->nreaches, sizeof(*o->reaches)) < 0)
+        return -ENOMEM;
+    o->reaches[o->nreaches++] =
+        (struct deep_reach){(enum deep_via)rec->via, (pid_t)rec->pid, (pid_t)rec->tid, rec->fd};
+    return 0;
+}
+
+static int decode_owner(const char *p, size_t left, size_t off, struct deep_result *result,
+                        struct deep_decode_error *err)
+{
+    struct deep_owner rec;
+    if (left < sizeof(rec))
+        return fail(err, off, "short owner record");
+    memcpy(&rec, p, sizeof(rec));
+    if (rec.len != sizeof(rec))
+        return fail(err, off, "owner record of the wrong length");
+    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_FUSE_CTL)
+        return fail(err, off, "unknown way of reaching an object");
+    if (rec.layout > DEEP_LAYOUT_FIXED_FILES)
+        return fail(err, off, "unknown fixed-table layout");
+    struct deep_object *o = object_for(result, rec.owner_key, kind_of_via(rec.via));
+    if (!o)
+        return -ENOMEM;
+    if (o->kind != kind_of_via(rec.via))
+        return fail(err, off, "one object reached as two kinds");
+    if (o->kind == DEEP_OBJ_RING) {
+        o->dev_major = KDEV_MAJOR(rec.dev);
+        o->dev_minor = KDEV_MINOR(rec.dev);
+    } else {
+        o->fuse_conn = rec.dev;
+    }
+    o->inode = rec.ino;
+    o->nslots = rec.nslots;
+    o->ring_flags = rec.ring_flags;
+    o->layout = (enum deep_layout)rec.layout;
+    int r = add_reach(o, &rec);
+    return r < 0 ? r : (int)sizeof(rec);
+}
+
+static int decode_trunc(const char *p, size_t left, size_t off, struct deep_result *result,
+                        struct deep_decode_error *err)
+{
+    struct deep_trunc rec;
+    if (left < sizeof(rec))
+        return fail(err, off, "short truncation record");
+    memcpy(&rec, p, sizeof(rec));
+    if (rec.len != sizeof(rec))
+        return fail(err, off, "truncation record of the wrong length");
+    struct deep_object *o = deep_result_find(result, rec.owner_key);
+    if (!o)
+        return fail(err, off, "truncation of an object never announced");
+    o->truncated = true;
+    o->resume_slot = rec.next_slot;
+    return (int)sizeof(rec);
+}
+
+/* The name of a file whose dentry is named by d_dname(), in the kernel's
+ * own formats: socket:[N], pipe:[N], anon_inode:NAME (pidfds too), and
+ * "/" + name for memfd and other shmem files, which it also shows as
+ * deleted.  *exact is false for filesystems whose format is not known here
+ * (nsfs, dmabuf...): "/" + name is then only a guess. */
+static char *pseudo_name(const struct deep_slot *rec, const char *leaf, size_t leaf_len,
+                         size_t *len, bool *exact)
+{
+    char *s = NULL;
+    int n;
+    *exact = true;
+    if (rec->magic == SOCKFS_MAGIC)
+        n = asprintf(&s, "socket:[%llu]", (unsigned long long)rec->ino);
+    else if (rec->magic == PIPEFS_MAGIC)
+        n = asprintf(&s, "pipe:[%llu]", (unsigned long long)rec->ino);
+    else if (rec->magic == ANON_INODE_FS_MAGIC)
+        n = asprintf(&s, "anon_inode:%.*s", (int)leaf_len, leaf);
+    else if (rec->magic == PID_FS_MAGIC)
+        n = asprintf(&s, "anon_inode:[pidfd]");
+    else {
+        *exact = rec->magic == TMPFS_MAGIC || rec->magic == HUGETLBFS_MAGIC;
+        n = asprintf(&s, "/%.*s", (int)leaf_len, leaf);
+    }
+    if (n < 0)
+        return NULL;
+    *len = (size_t)n;
+    return s;
+}
+
+/* Components arrive leaf first; the path is "/" + their reverse join, or
+ * the reverse join alone when the walk was cut short of any root.  A file
+ * under a detached mount is "/" + its path from that mount's root, as the
+ * kernel itself prints it. */
+static char *join_components(const char *const *comp, const uint16_t *clen, size_t n, bool rooted,
+                             size_t *len)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += clen[i] + 1;
+    char *s = malloc(total + 1);
+    if (!s)
+        return NULL;
+    size_t at = 0;
+    for (size_t i = n; i-- > 0;) {
+        if (rooted || i != n - 1)
+            s[at++] = '/';
+        memcpy(s + at, comp[i], clen[i]);
+        at += clen[i];
+    }
+    if (at == 0 && rooted)
+        s[at++] = '/';
+    s[at] = '\0';
+    *len = at;
+    return s;
+}
+
+static int decode_slot(const char *p, size_t left, size_t off, struct deep_result *result,
+                       struct deep_decode_error *err)
+{
+    struct deep_slot rec;
+    if (left < sizeof(rec))
+        return fail(err, off, "short slot record");
+    memcpy(&rec, p, sizeof(rec));
+    if (rec.len != sizeof(rec))
+        return fail(err, off, "slot record of the wrong length");
+    struct deep_object *o = deep_result_find(result, rec.owner_key);
+    if (!o)
+        return fail(err, off, "slot of an object never announced");
+    const char *comp[DEEP_MAX_DEPTH];
+    uint16_t clen[DEEP_MAX_DEPTH];
+    size_t n = 0, at = sizeof(rec);
+    uint16_t mark;
+    for (;;) {
+        if (left - at < 2)
+            return fail(err, off, "path components run past the end");
+        memcpy(&mark, p + at, 2);
+        at += 2;
+        if (mark >= DEEP_PATH_DETACHED)
+            break;
+        if (mark > DEEP_NAME_MAX || left - at < mark)
+            return fail(err, off, "bad path component length");
+        if (n == DEEP_MAX_DEPTH)
+            return fail(err, off, "too many path components");
+        /* Sockets and pipes have empty names; a directory never does. */
+        if (mark == 0 && !(rec.flags & DEEP_SLOT_DNAME))
+            return fail(err, off, "empty path component");
+        /* The BPF side reads names with bpf_probe_read_kernel_str(), which
+         * stops at a NUL: one inside a name is corruption, and would leave
+         * a path that strlen() and "%s" cut short of path_len. */
+        if (memchr(p + at, '\0', mark))
+            return fail(err, off, "NUL byte in a path component");
+        comp[n] = p + at;
+        clen[n++] = mark;
+        at += mark;
+    }
+    bool pseudo = rec.flags & DEEP_SLOT_DNAME;
+    if (pseudo && (n != 1 || mark != DEEP_PATH_END))
+        return fail(err, off, "a pseudo file needs exactly one name");
+    if (grow((void **)&o->files, &o->files_cap, o->nfiles, sizeof(*o->files)) < 0)
+        return -ENOMEM;
+    struct deep_file *f = &o->files[o->nfiles];
+    memset(f, 0, sizeof(*f));
+    bool exact = true;
+    f->path = pseudo ? pseudo_name(&rec, comp[0], clen[0], &f->path_len, &exact)
+                     : join_components(comp, clen, n, mark != DEEP_PATH_CUT, &f->path_len);
+    if (!f->path)
+        return -ENOMEM;
+    o->nfiles++;
+    f->index = rec.slot;
+    f->file_key = rec.file;
+    f->dev_major = KDEV_MAJOR(rec.dev);
+    f->dev_minor = KDEV_MINOR(rec.dev);
+    f->inode = rec.ino;
+    f->fs_magic = rec.magic;
+    f->mode = rec.mode;
+    f->has_mount_id = rec.mnt_id >= 0;
+    f->mount_id = rec.mnt_id;
+    f->deleted = (rec.flags & DEEP_SLOT_DELETED) ||
+                 (pseudo && rec.magic != SOCKFS_MAGIC && rec.magic != PIPEFS_MAGIC &&
+                  rec.magic != ANON_INODE_FS_MAGIC && rec.magic != PID_FS_MAGIC);
+    f->pseudo = pseudo;
+    f->path_complete = mark == DEEP_PATH_END && exact;
+    return (int)at;
+}
+
+int deep_decode(const char *buf, size_t len, struct deep_result *result,
+                struct deep_decode_error *err)
+{
+    size_t off = 0;
+    while (off < len) {
+        uint32_t kind;
+        if (len - off < 8)
+            return fail(err, off, "short record header");
+        memcpy(&kind, buf + off, 4);
+        int r;
+        switch (kind) {
+        case DEEP_REC_OWNER: r = decode_owner(buf + off, len - off, off, result, err); break;
+        case DEEP_REC_SLOT: r = decode_slot(buf + off, len - off, off, result, err); break;
+        case DEEP_REC_TRUNC: r = decode_trunc(buf + off, len - off, off, result, err); break;
+        default: return fail(err, off, "unknown record kind");
+        }
+        if (r < 0)
+            return r;
+        off += (size_t)r;
+    }
+    return 0;
+}
+
+void deep_result_free(struct deep_result *result)
+{
+    for (size_t i = 0; i < result->len; i++) {
+        struct deep_object *o = &result->items[i];
+        for (size_t j = 0; j < o->nfiles; j++)
+            free(o->files[j].path);
+        free(o->files);
+        free(o->reaches);
+    }
+    free(result->items);
+    memset(result, 0, sizeof(*result));
+}

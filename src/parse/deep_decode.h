@@ -1,0 +1,91 @@
+/* The deep scan's findings, decoded from the BPF iterators' binary records
+ * (deep_records.h).  Pure: a buffer in, objects out, no I/O, so unit tests
+ * and the fuzzer drive it directly. */
+#ifndef LSHIDDEN_PARSE_DEEP_DECODE_H
+#define LSHIDDEN_PARSE_DEEP_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "parse/deep_records.h"
+
+enum deep_object_kind {
+    DEEP_OBJ_RING,      /* an io_uring ring and its fixed-file table */
+    DEEP_OBJ_FUSE_CONN, /* a FUSE connection and its backing-id table */
+    DEEP_OBJ_FUSE_OPEN, /* an open passthrough file of a FUSE client */
+};
+
+/* One way an object was reached: a task's fd, mapping or registered ring
+ * index (io_uring), a /dev/fuse fd, or a client's fd on a FUSE file. */
+struct deep_reach {
+    enum deep_via via;
+    pid_t pid, tid;
+    int fd; /* -1 for a mapping */
+};
+
+/* A file the kernel holds for the object: a fixed-file slot, a backing id,
+ * or an open passthrough file's backing file (slot 0 per file, 1 per inode). */
+/* Which of an open passthrough file's two backing files a deep_file of a
+ * DEEP_OBJ_FUSE_OPEN object is (its index). */
+enum deep_open_backing {
+    DEEP_OPEN_OWN = 0,   /* opened by the kernel for this open (ff->passthrough) */
+    DEEP_OPEN_INODE = 1, /* the inode's (fuse_inode->fb) */
+};
+
+struct deep_file {
+    /* The fixed-file slot (ring), the backing id (FUSE connection), or an
+     * enum deep_open_backing (open passthrough file). */
+    uint32_t index;
+    uint64_t file_key; /* kernel address: identity only */
+    unsigned dev_major, dev_minor;
+    uint64_t inode;
+    uint64_t fs_magic;
+    uint32_t mode;
+    bool has_mount_id;
+    int mount_id;
+    bool deleted;
+    bool pseudo;        /* socket:[N], pipe:[N], anon_inode:..., no directory */
+    bool path_complete; /* false: cut short, or under a detached mount */
+    char *path;         /* malloc'd, NUL-terminated; may hold any other byte */
+    size_t path_len;
+};
+
+struct deep_object {
+    enum deep_object_kind kind;
+    uint64_t key;                  /* kernel address: identity only */
+    uint64_t inode;                /* ring: its anon inode; FUSE_OPEN: the FUSE inode */
+    unsigned dev_major, dev_minor; /* ring: its anon inode's device */
+    uint32_t fuse_conn;            /* FUSE objects */
+    uint32_t nslots;
+    uint32_t ring_flags;
+    enum deep_layout layout;
+    struct deep_reach *reaches;
+    size_t nreaches, reaches_cap;
+    struct deep_file *files;
+    size_t nfiles, files_cap;
+    bool truncated; /* a listing stopped; resume at resume_slot */
+    uint32_t resume_slot;
+};
+
+struct deep_result {
+    struct deep_object *items;
+    size_t len, cap;
+    size_t last; /* the object the previous record was about */
+};
+
+struct deep_decode_error {
+    size_t offset; /* byte offset of the bad record */
+    const char *reason;
+};
+
+/* Appends what buf[0..len) says to result.  Returns 0, -EINVAL with err
+ * filled for malformed input (what came before it is kept), or -ENOMEM. */
+int deep_decode(const char *buf, size_t len, struct deep_result *result,
+                struct deep_decode_error *err);
+
+struct deep_object *deep_result_find(struct deep_result *result, uint64_t key);
+void deep_result_free(struct deep_result *result);
+
+#endif

@@ -1,0 +1,31 @@
+/* Names the kernel hands out in /proc and /sys: decimal directory entries
+ * (PIDs, fds, FUSE connections), namespace links, the kernel release.
+ * Pure: strings in, values out. */
+#ifndef LSHIDDEN_PARSE_PROC_NAMES_H
+#define LSHIDDEN_PARSE_PROC_NAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A plain decimal name: digits only (no sign, space or "0x"), at most
+ * max.  "." and "self" are not numbers. */
+bool decimal_name_parse(const char *name, uint64_t max, uint64_t *value);
+
+/* The target of a /proc/PID/ns/mnt link, "mnt:[N]".  Returns 0 or
+ * -EINVAL. */
+int mnt_ns_link_parse(const char *link, uint64_t *inode);
+
+struct kernel_release {
+    bool known;
+    unsigned major, minor, patch;
+};
+
+/* "6.18.3-amd64" and the like, from /proc/sys/kernel/osrelease; known is
+ * false when not even major.minor can be read. */
+struct kernel_release kernel_release_parse(const char *text);
+
+/* Whether the release is at least major.minor.patch (false when unknown). */
+bool kernel_release_at_least(const struct kernel_release *k, unsigned major, unsigned minor,
+                             unsigned patch);
+
+#endif

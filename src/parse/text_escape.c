@@ -1,0 +1,133 @@
+#include "parse/text_escape.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t len)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+bool utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len(p + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+char *hex_encode(const char *s, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *out = malloc(len * 2 + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[(unsigned char)s[i] >> 4];
+        out[2 * i + 1] = digits[(unsigned char)s[i] & 0xf];
+    }
+    out[len * 2] = '\0';
+    return out;
+}
+
+char *utf8_replace_invalid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len(p + i, len - i);
+        if (n == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static uint32_t utf8_decode(const unsigned char *s, size_t n)
+{
+    static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+    uint32_t cp = s[0] & lead_mask[n];
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Printable by the terminal as is: not a C0/C1 control, not DEL, and (for
+ * multibyte characters) something the locale knows to be printable. */
+static bool printable_seq(const unsigned char *s, size_t n, bool keep_utf8)
+{
+    if (n == 1)
+        return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '\\';
+    if (!keep_utf8)
+        return false;
+    uint32_t cp = utf8_decode(s, n);
+    return cp >= 0xa0 && wcwidth((wchar_t)cp) >= 0;
+}
+
+char *terminal_escape(const char *s, size_t len, bool keep_utf8)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = malloc(len * 4 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len(p + i, len - i);
+        size_t count = n ? n : 1;
+        if (n && printable_seq(p + i, n, keep_utf8)) {
+            memcpy(out + o, s + i, n);
+            o += n;
+        } else {
+            for (size_t k = 0; k < count; k++)
+                o += (size_t)sprintf(out + o, "\\x%02x", p[i + k]);
+        }
+        i += count;
+    }
+    out[o] = '\0';
+    return out;
+}

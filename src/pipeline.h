@@ -1,0 +1,36 @@
+/* The whole flow of one lshidden run, as one straight line:
+ * scan /proc and the kernel's tables → merge the kernel view → holders →
+ * filter → output.  main.c only turns the command line into this
+ * configuration. */
+#ifndef LSHIDDEN_PIPELINE_H
+#define LSHIDDEN_PIPELINE_H
+
+#include <stdbool.h>
+
+#include "output/output.h"
+#include "scan/scan.h"
+
+enum { EXIT_ROWS = 0, EXIT_NO_ROWS = 1, EXIT_TROUBLE = 2 };
+
+enum pipeline_mode {
+    MODE_LIST,         /* open files (hidden ones, or all with -a) */
+    MODE_MOUNT,        /* --mount PATH: what keeps it busy */
+    MODE_FUSE,         /* --fuse: one row per FUSE connection */
+    MODE_LIST_COLUMNS, /* --list-columns */
+};
+
+struct pipeline_config {
+    enum pipeline_mode mode;
+    struct scan_config scan;
+    struct output_options out;
+    bool json;
+    bool journal;           /* --mount --journal */
+    bool deep;              /* --deep: the kernel's own view */
+    const char *mount_path; /* MODE_MOUNT */
+};
+
+/* Runs it; returns the exit status (EXIT_*).  Errors are reported on
+ * stderr, once, with the path involved. */
+int pipeline_run(const struct pipeline_config *cfg);
+
+#endif

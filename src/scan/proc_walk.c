@@ -1,0 +1,445 @@
+/* The walk over /proc: per process cwd, root, exe, its fds and its
+ * mappings, each either a normal row or handed to the handler that claims
+ * it (handlers.c).  Processes are shared out to a thread per CPU. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/file_identity.h"
+#include "parse/maps_parse.h"
+#include "parse/proc_names.h"
+#include "scan/handler.h"
+#include "scan/proc_ctx.h"
+#include "scan/scan.h"
+#include "util/vec.h"
+
+/* Fills path, type, deleted and identity of a row whose name came from a
+ * /proc link (fd, cwd, root, exe). */
+static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int dirfd,
+                           const char *entry, const struct read_buf *link)
+{
+    struct scan_output *out = ctx->out;
+    char *path = arena_strndup(&out->arena, link->data, link->len);
+    size_t len = link->len;
+    if (!path)
+        return;
+    rec->path = path;
+
+    bool has_inode;
+    uint64_t inode;
+    struct pseudo_fs_identity *pseudo_fs = NULL;
+    if (pseudo_file_classify(path, &rec->type, &has_inode, &inode)) {
+        rec->deleted = TRI_FALSE;
+        rec->has_inode = has_inode;
+        rec->inode = inode;
+        pseudo_fs = rec->type == FTYPE_SOCK   ? &out->sockfs
+                    : rec->type == FTYPE_FIFO ? &out->pipefs
+                                              : NULL;
+    }
+    if (pseudo_fs && pseudo_fs->known) {
+        rec->has_dev = true;
+        rec->dev_major = pseudo_fs->dev_major;
+        rec->dev_minor = pseudo_fs->dev_minor;
+        rec->has_mount_id = pseudo_fs->has_mount_id;
+        rec->mount_id = pseudo_fs->mount_id;
+        return;
+    }
+    struct file_identity id;
+    if (ctx->cfg->live && ctx->cfg->want_identity && file_identity_at(dirfd, entry, &id) == 0) {
+        if (pseudo_fs)
+            *pseudo_fs = (struct pseudo_fs_identity){true, id.has_mount_id, id.dev_major,
+                                                     id.dev_minor, id.mount_id};
+        record_set_identity(rec, &id);
+        if (rec->type != FTYPE_SOCK && rec->type != FTYPE_FIFO && rec->type != FTYPE_ANON)
+            rec->deleted = id.nlink == 0 && strip_deleted_suffix(path, &len) ? TRI_TRUE : TRI_FALSE;
+        proc_ctx_set_mountpoint(ctx, rec);
+    } else if (rec->deleted == TRI_UNKNOWN) {
+        /* Without stat the kernel's marker is the only evidence. */
+        rec->deleted = strip_deleted_suffix(path, &len) ? TRI_TRUE : TRI_FALSE;
+    }
+}
+
+static struct file_record *scan_link_source(struct proc_ctx *ctx, const char *entry,
+                                            enum file_source source)
+{
+    struct read_buf *link = &ctx->out->link_buf;
+    int r = read_link_at(ctx->dirfd, entry, link);
+    if (r == -ENOENT && source == SOURCE_EXE)
+        return NULL; /* kernel threads have no executable */
+    if (r < 0) {
+        proc_ctx_report(ctx, r, entry);
+        return NULL;
+    }
+    struct file_record *rec = proc_ctx_emit(ctx, source);
+    if (rec)
+        fill_from_link(ctx, rec, ctx->dirfd, entry, link);
+    return rec;
+}
+
+static void scan_fd(struct proc_ctx *ctx, void **states, int fd_dirfd, const char *name, int fd)
+{
+    struct read_buf *link = &ctx->out->link_buf;
+    int r = read_link_at(fd_dirfd, name, link);
+    if (r == -ENOENT)
+        return; /* closed while we looked */
+    if (r < 0) {
+        proc_ctx_report(ctx, r, "fd");
+        ctx->fds_incomplete = true;
+        return;
+    }
+    struct file_record *rec = NULL;
+    if (ctx->cfg->all && (rec = proc_ctx_emit(ctx, SOURCE_FD))) {
+        rec->has_fd = true;
+        rec->fd = fd;
+        fill_from_link(ctx, rec, fd_dirfd, name, link);
+    }
+    size_t index;
+    const struct file_handler *h = file_handler_for_fd(link->data, &index);
+    if (h) {
+        struct fd_entry entry = {fd, fd_dirfd, name, link->data, rec};
+        h->on_fd(ctx, states[index], &entry);
+    }
+}
+
+static void scan_fds(struct proc_ctx *ctx, void **states)
+{
+    int fd_dirfd = openat(ctx->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd_dirfd >= 0 ? fdopendir(fd_dirfd) : NULL;
+    if (!dir) {
+        proc_ctx_report(ctx, -errno, "fd");
+        if (fd_dirfd >= 0)
+            close(fd_dirfd);
+        ctx->fds_incomplete = true;
+        return;
+    }
+    struct dirent *de;
+    uint64_t fd;
+    while (!ctx->fds_incomplete && (de = readdir(dir)))
+        if (decimal_name_parse(de->d_name, INT32_MAX, &fd))
+            scan_fd(ctx, states, fd_dirfd, de->d_name, (int)fd);
+    closedir(dir);
+}
+
+/* Distinct mapped files of one process, so each is listed once like lsof
+ * and lsfd do, however many mappings it has. */
+struct mapped_file {
+    unsigned dev_major, dev_minor;
+    uint64_t inode;
+};
+
+struct mapped_set {
+    struct mapped_file *items;
+    size_t len, cap;
+};
+
+static bool mapped_set_insert(struct mapped_set *set, unsigned maj, unsigned min, uint64_t ino)
+{
+    for (size_t i = 0; i < set->len; i++)
+        if (set->items[i].inode == ino && set->items[i].dev_major == maj &&
+            set->items[i].dev_minor == min)
+            return false;
+    return VEC_APPEND(set, ((struct mapped_file){maj, min, ino})) == 0;
+}
+
+/* Identity of a mapping through map_files/ (needs CAP_SYS_ADMIN), else
+ * through its path when that still names the same dev and inode. */
+static bool mapping_identity(struct proc_ctx *ctx, const struct map_entry *m, const char *path,
+                             struct file_identity *id)
+{
+    char entry[64];
+    snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
+    if (file_identity_at(ctx->dirfd, entry, id) == 0)
+        return true;
+    if (!proc_ctx_same_mnt_ns(ctx) || file_identity_at(AT_FDCWD, path, id) < 0)
+        return false;
+    return id->inode == m->inode && id->dev_major == m->dev_major && id->dev_minor == m->dev_minor;
+}
+
+static void emit_mapping(struct proc_ctx *ctx, const struct map_entry *m)
+{
+    char *path = arena_alloc(&ctx->out->arena, m->path_len + 1);
+    struct file_record *rec = proc_ctx_emit(ctx, SOURCE_MMAP);
+    if (!path || !rec)
+        return;
+    size_t len = maps_decode_path(m->path, m->path_len, path);
+    bool marked = strip_deleted_suffix(path, &len);
+    rec->path = path;
+    rec->has_dev = rec->has_inode = true;
+    rec->dev_major = m->dev_major;
+    rec->dev_minor = m->dev_minor;
+    rec->inode = m->inode;
+    rec->deleted = marked ? TRI_TRUE : TRI_FALSE;
+
+    struct file_identity id;
+    if (ctx->cfg->live && ctx->cfg->want_identity && mapping_identity(ctx, m, path, &id)) {
+        rec->type = id.type;
+        rec->has_mount_id = id.has_mount_id;
+        rec->mount_id = id.mount_id;
+        rec->deleted = id.nlink == 0 ? TRI_TRUE : TRI_FALSE;
+    }
+    proc_ctx_set_mountpoint(ctx, rec);
+}
+
+/* Whether a mapping becomes a normal mmap row of its own. */
+static bool mapping_is_listed(const struct scan_config *cfg, const struct map_entry *m,
+                              const char *exe_path)
+{
+    if (!cfg->all || m->inode == 0 || m->path_len == 0 || m->path[0] == '[')
+        return false;
+    if (cfg->only_dev &&
+        (m->dev_major != cfg->only_dev_major || m->dev_minor != cfg->only_dev_minor))
+        return false;
+    return !(exe_path && m->path_len == strlen(exe_path) &&
+             !memcmp(m->path, exe_path, m->path_len));
+}
+
+static void scan_maps(struct proc_ctx *ctx, void **states, const struct file_record *exe)
+{
+    struct read_buf *buf = &ctx->out->file_buf;
+    int r = read_file_at(ctx->dirfd, "maps", buf);
+    if (r < 0) {
+        proc_ctx_report(ctx, r, "maps");
+        return;
+    }
+    struct mapped_set seen = {0};
+    if (exe && exe->has_dev && exe->has_inode)
+        mapped_set_insert(&seen, exe->dev_major, exe->dev_minor, exe->inode);
+    /* Without stat() the exe row has no identity: its path has to do. */
+    const char *exe_path = exe && !exe->has_inode ? exe->path : NULL;
+
+    /* file_buf must not be reused until the walk ends: emit_mapping and
+     * the handlers' on_mapping use only link_buf and the arena. */
+    const char *cursor = buf->data, *end = cursor + buf->len;
+    struct map_entry m;
+    unsigned lineno = 0;
+    size_t index;
+    while ((r = maps_next(&cursor, end, &m)) > 0) {
+        lineno++;
+        const struct file_handler *h = file_handler_for_mapping(&m, &index);
+        if (h)
+            h->on_mapping(ctx, states[index], &m);
+        else if (mapping_is_listed(ctx->cfg, &m, exe_path) &&
+                 mapped_set_insert(&seen, m.dev_major, m.dev_minor, m.inode))
+            emit_mapping(ctx, &m);
+    }
+    if (r < 0)
+        warning_add(&ctx->out->warnings, WARN_MALFORMED, ctx->proc->pid, proc_ctx_path(ctx, "maps"),
+                    "malformed maps line %u", lineno + 1);
+    free(seen.items);
+}
+
+/* The process's mount namespace, which every later stage asks about. */
+static void read_mnt_ns(struct proc_ctx *ctx)
+{
+    struct process_info *proc = ctx->proc;
+    int r = read_link_at(ctx->dirfd, "ns/mnt", &ctx->out->link_buf);
+    if (r == 0 && mnt_ns_link_parse(ctx->out->link_buf.data, &proc->mnt_ns) == 0)
+        proc->has_mnt_ns = true;
+    else
+        proc->mnt_ns_error = r < 0 ? r : -EINVAL;
+}
+
+/* The per-worker part of a scan: its output, and one state block per
+ * handler, reused (zeroed) for every process. */
+struct scan_worker {
+    const struct scan_config *cfg;
+    const struct scan_result *res;
+    int proc_fd;
+    struct scan_output out;
+    void **states; /* one per entry of file_handlers */
+};
+
+static void scan_process(struct scan_worker *w, struct process_info *proc)
+{
+    struct proc_ctx ctx = {
+        .cfg = w->cfg,
+        .kernel = &w->res->kernel,
+        .self_mnt_ns = w->res->self_mnt_ns,
+        .proc = proc,
+        .out = &w->out,
+    };
+    char name[16];
+    snprintf(name, sizeof(name), "%d", (int)proc->pid);
+    ctx.dirfd = openat(w->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ctx.dirfd < 0) {
+        proc_ctx_report(&ctx, -errno, "");
+        return;
+    }
+    read_mnt_ns(&ctx);
+    for (size_t i = 0; i < file_handler_count; i++)
+        memset(w->states[i], 0, file_handlers[i]->state_size);
+    struct file_record *exe = NULL;
+    if (w->cfg->all) {
+        scan_link_source(&ctx, "cwd", SOURCE_CWD);
+        scan_link_source(&ctx, "root", SOURCE_ROOT);
+        exe = scan_link_source(&ctx, "exe", SOURCE_EXE);
+    }
+    scan_fds(&ctx, w->states);
+    scan_maps(&ctx, w->states, exe);
+    for (size_t i = 0; i < file_handler_count; i++)
+        if (file_handlers[i]->finish)
+            file_handlers[i]->finish(&ctx, w->states[i]);
+    close(ctx.dirfd);
+}
+
+static int worker_init(struct scan_worker *w, const struct scan_config *cfg,
+                       const struct scan_result *res, int proc_fd)
+{
+    memset(w, 0, sizeof(*w));
+    w->cfg = cfg;
+    w->res = res;
+    w->proc_fd = proc_fd;
+    record_list_init(&w->out.records, &w->out.arena);
+    if (!(w->states = calloc(file_handler_count, sizeof(*w->states))))
+        return -ENOMEM;
+    for (size_t i = 0; i < file_handler_count; i++)
+        if (!(w->states[i] = calloc(1, file_handlers[i]->state_size + 1)))
+            return -ENOMEM;
+    return 0;
+}
+
+/* Moves a worker's output into the result: rows, strings and mount tables
+ * live on there. */
+static int worker_merge(struct scan_worker *w, struct scan_result *res)
+{
+    struct scan_output *out = &w->out;
+    int r = record_list_append(&res->records, &out->records);
+    for (size_t i = 0; r == 0 && i < out->fuse_servers.len; i++)
+        r = VEC_APPEND(&res->fuse_servers, out->fuse_servers.items[i]);
+    if (r == 0)
+        r = warning_list_move(&res->warnings, &out->warnings);
+    if (r == 0)
+        r = mount_cache_adopt(&res->mounts, &out->mounts);
+    arena_adopt(&res->arena, &out->arena);
+    return r;
+}
+
+static void worker_free(struct scan_worker *w)
+{
+    struct scan_output *out = &w->out;
+    record_list_free(&out->records);
+    warning_list_free(&out->warnings);
+    free(out->fuse_servers.items);
+    mount_cache_free(&out->mounts);
+    read_buf_free(&out->link_buf);
+    read_buf_free(&out->file_buf);
+    arena_free(&out->arena);
+    for (size_t i = 0; w->states && i < file_handler_count; i++)
+        free(w->states[i]);
+    free(w->states);
+}
+
+struct worker_task {
+    struct scan_worker *worker;
+    struct process_list *processes;
+    atomic_size_t *next;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker_task *task = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(task->next, 1);
+        if (i >= task->processes->len)
+            return NULL;
+        scan_process(task->worker, task->processes->items[i]);
+    }
+}
+
+/* Scanning is mostly waiting on procfs syscalls, one process at a time,
+ * so processes are handed out to a thread per CPU. */
+static size_t worker_count(size_t nprocesses)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cpus > 0 ? (size_t)cpus : 1;
+    if (n > 8)
+        n = 8;
+    if (n > nprocesses / 32 + 1)
+        n = nprocesses / 32 + 1;
+    return n;
+}
+
+static int run_workers(const struct scan_config *cfg, struct scan_result *res, int proc_fd)
+{
+    size_t n = worker_count(res->processes.len);
+    struct scan_worker *workers = calloc(n, sizeof(*workers));
+    struct worker_task *tasks = calloc(n, sizeof(*tasks));
+    pthread_t *threads = calloc(n, sizeof(*threads));
+    atomic_size_t next = 0;
+    size_t started = 0, ready = 0;
+    int r = workers && tasks && threads ? 0 : -ENOMEM;
+    for (; r == 0 && ready < n; ready++)
+        r = worker_init(&workers[ready], cfg, res, proc_fd);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        tasks[i] = (struct worker_task){&workers[i], &res->processes, &next};
+        if (i > 0 && pthread_create(&threads[i], NULL, worker_main, &tasks[i]) != 0)
+            break; /* fewer threads still finish the work */
+        started = i + 1;
+    }
+    if (started)
+        worker_main(&tasks[0]); /* this thread is worker 0 */
+    for (size_t i = 1; i < started; i++)
+        pthread_join(threads[i], NULL);
+    for (size_t i = 0; i < started && r == 0; i++)
+        r = worker_merge(&workers[i], res);
+    for (size_t i = 0; workers && i < ready; i++)
+        worker_free(&workers[i]);
+    free(workers);
+    free(tasks);
+    free(threads);
+    return r;
+}
+
+int scan_processes(const struct scan_config *cfg, struct scan_result *res)
+{
+    int proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (proc_fd < 0)
+        return -errno;
+    int r = process_list_collect(&res->processes, cfg->proc_root, cfg->live, cfg->pids, cfg->npids,
+                                 &res->arena, &res->warnings);
+    if (r >= 0)
+        r = run_workers(cfg, res, proc_fd);
+    close(proc_fd);
+    fuse_server_list_sort(&res->fuse_servers);
+    return r;
+}
+
+int scan_result_init(struct scan_result *res, const struct scan_config *cfg)
+{
+    char path[4096], line[128];
+    memset(res, 0, sizeof(*res));
+    record_list_init(&res->records, &res->arena);
+    int proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (proc_fd < 0)
+        return -errno;
+    if (read_line_at(proc_fd, "sys/kernel/osrelease", line, sizeof(line)) == 0)
+        res->kernel = kernel_release_parse(line);
+    struct read_buf link = {0};
+    if (read_link_at(proc_fd, "self/ns/mnt", &link) == 0 &&
+        mnt_ns_link_parse(link.data, &res->self_mnt_ns) < 0)
+        res->self_mnt_ns = 0;
+    read_buf_free(&link);
+    close(proc_fd);
+    int err = 0;
+    snprintf(path, sizeof(path), "%s/self/mountinfo", cfg->proc_root);
+    res->self_mounts = mount_cache_get(&res->mounts, res->self_mnt_ns, path, &err);
+    return 0;
+}
+
+void scan_result_free(struct scan_result *res)
+{
+    process_list_free(&res->processes);
+    record_list_free(&res->records);
+    warning_list_free(&res->warnings);
+    mount_cache_free(&res->mounts);
+    free(res->fuse_servers.items);
+    free(res->fuse_unlisted.items);
+    arena_free(&res->arena);
+}

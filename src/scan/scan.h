@@ -1,0 +1,71 @@
+/* The scan: every selected process of a /proc tree turned into rows, plus
+ * what the kernel's tables in /sys add (FUSE backing files).  The result
+ * is a plain struct that every later stage reads and extends; nothing in
+ * it points back into the scanner. */
+#ifndef LSHIDDEN_SCAN_SCAN_H
+#define LSHIDDEN_SCAN_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/fuse_conn.h"
+#include "core/mount_table.h"
+#include "core/process_list.h"
+#include "core/record.h"
+#include "core/warnings.h"
+#include "parse/proc_names.h"
+#include "util/arena.h"
+
+struct scan_config {
+    const char *proc_root; /* "/proc" unless --proc-root */
+    const char *sys_root;  /* "/sys", --sys-root, or NULL: a --proc-root snapshot has none */
+    bool live;             /* proc_root is this kernel's /proc: stat() may be used */
+    bool all;              /* -a: normal open files too */
+    bool want_identity;    /* columns need type, dev, inode or mount id */
+    bool want_mountpoint;
+    const pid_t *pids; /* -p; npids 0: every process */
+    size_t npids;
+    /* --mount: mappings of other devices cannot hold the mount, so they are
+     * skipped before any stat(). */
+    bool only_dev;
+    unsigned only_dev_major, only_dev_minor;
+};
+
+/* A FUSE connection whose backing files no table in /sys lists. */
+struct fuse_unlisted {
+    uint32_t conn;
+    pid_t server;     /* 0: no process serves it */
+    const char *path; /* the backing_files file looked for, in the arena */
+};
+
+struct fuse_unlisted_list {
+    struct fuse_unlisted *items;
+    size_t len, cap;
+};
+
+struct scan_result {
+    struct arena arena; /* rows, processes and strings */
+    struct process_list processes;
+    struct record_list records;
+    struct warning_list warnings;
+    struct mount_cache mounts;    /* every mount table read, ours first */
+    struct mount_ns *self_mounts; /* proc_root/self/mountinfo; NULL if unreadable */
+    uint64_t self_mnt_ns;         /* 0 if unknown */
+    struct kernel_release kernel;
+    struct fuse_server_list fuse_servers; /* sorted by pid, fd */
+    struct fuse_unlisted_list fuse_unlisted;
+};
+
+/* Reads what every stage needs before the walk: the kernel release, our
+ * mount namespace and table.  Returns 0 or -errno (proc_root unusable). */
+int scan_result_init(struct scan_result *res, const struct scan_config *cfg);
+
+/* Walks every selected process (a thread per CPU) into res.  Returns 0, or
+ * -errno when nothing could be scanned at all. */
+int scan_processes(const struct scan_config *cfg, struct scan_result *res);
+
+void scan_result_free(struct scan_result *res);
+
+#endif

@@ -1,0 +1,298 @@
+#include "scan/uring_handler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/file_identity.h"
+#include "parse/fdinfo_parse.h"
+#include "util/vec.h"
+
+/* A contended ring prints nothing (6.15+) or an empty table (5.9-6.14.7)
+ * for the one read that loses the trylock.  Measured on 6.18 under a
+ * register-update storm, about one read in four loses; six reads with
+ * backoff make a false "busy" about a one-in-5000 event. */
+enum { RING_READ_ATTEMPTS = 6 };
+
+struct mapped_ring {
+    uint64_t inode;
+    unsigned dev_major, dev_minor;
+};
+
+/* Per process: the rings reachable through fds, to tell which mapped rings
+ * have no fd left.  ring_inodes_unknown: some ring fd's inode could not be
+ * read, so no mapped ring can be called fd-less. */
+struct uring_state {
+    struct {
+        uint64_t *items;
+        size_t len, cap;
+    } ring_inodes;
+    bool ring_inodes_unknown;
+    struct {
+        struct mapped_ring *items;
+        size_t len, cap;
+    } mapped;
+};
+
+static const char fdless_ring_note[] = "ring has no fd (registered and closed, or only mapped); "
+                                       "its fixed files cannot be read from /proc";
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Whether "UserFiles: N" with no entries may be a lost trylock rather than
+ * an all-empty table.  From 6.15 (and 6.14.8) the kernel prints the whole
+ * io_uring section or none of it, so a printed empty table is real. */
+static bool empty_table_may_be_contention(const struct kernel_release *k)
+{
+    return !kernel_release_at_least(k, 6, 14, 8);
+}
+
+static bool needs_retry(const struct uring_fdinfo *info, const struct kernel_release *k)
+{
+    if (!uring_fdinfo_maybe_contended(info))
+        return false;
+    if (info->has_uring_section && info->has_user_files)
+        return empty_table_may_be_contention(k);
+    return true;
+}
+
+/* Returns 0 with *info parsed, or a negative errno already reported. */
+static int read_ring_fdinfo(struct proc_ctx *ctx, int fd, struct uring_fdinfo *info)
+{
+    struct read_buf *buf = &ctx->out->file_buf;
+    char entry[32];
+    snprintf(entry, sizeof(entry), "fdinfo/%d", fd);
+
+    for (int attempt = 0;; attempt++) {
+        int r = read_file_at(ctx->dirfd, entry, buf);
+        if (r == -ENOENT)
+            return r; /* the ring was closed while we looked */
+        if (r < 0)
+            return proc_ctx_report(ctx, r, entry);
+        struct parse_error err = {0, NULL};
+        r = uring_fdinfo_parse(buf->data, buf->len, info, &err);
+        if (r == -EINVAL) {
+            warning_add(&ctx->out->warnings, WARN_MALFORMED, ctx->proc->pid,
+                        proc_ctx_path(ctx, entry), "malformed io_uring fdinfo: line %u: %s",
+                        err.line, err.reason);
+            return r;
+        }
+        if (r < 0)
+            return proc_ctx_report(ctx, r, entry);
+        if (attempt + 1 == RING_READ_ATTEMPTS || !needs_retry(info, ctx->kernel))
+            return 0;
+        uring_fdinfo_free(info);
+        sleep_ms(1u << attempt);
+    }
+}
+
+static void warn_if_unreadable(struct proc_ctx *ctx, int fd, const struct uring_fdinfo *info)
+{
+    if (!needs_retry(info, ctx->kernel))
+        return;
+    char entry[32];
+    snprintf(entry, sizeof(entry), "fdinfo/%d", fd);
+    if (!info->has_uring_section || !info->has_user_files)
+        warning_add(&ctx->out->warnings, WARN_RING_BUSY, ctx->proc->pid, proc_ctx_path(ctx, entry),
+                    "io_uring fdinfo showed no fixed-file table in %d reads (ring busy, or "
+                    "kernel before 5.6); its fixed files are not listed",
+                    RING_READ_ATTEMPTS);
+    else
+        warning_add(&ctx->out->warnings, WARN_RING_BUSY, ctx->proc->pid, proc_ctx_path(ctx, entry),
+                    "ring has %u fixed-file slots but none were printed in %d reads (ring busy, "
+                    "or every slot empty)",
+                    info->user_files, RING_READ_ATTEMPTS);
+}
+
+static void add_ring_inode(struct uring_state *st, uint64_t inode)
+{
+    if (VEC_APPEND(&st->ring_inodes, inode) < 0)
+        st->ring_inodes_unknown = true;
+}
+
+/* 6.14+ prints paths relative to *our* root when the file's mount is
+ * reachable from it, else relative to the root of the mount namespace that
+ * owns the mount.  For a process in another namespace both readings are
+ * tried; if they name different files, the identity stays unknown. */
+static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec)
+{
+    struct file_identity ours, theirs;
+    bool have_ours = file_identity_at(AT_FDCWD, rec->path, &ours) == 0;
+    bool have_theirs = false;
+    if (!proc_ctx_same_mnt_ns(ctx)) {
+        char *via_root = malloc(strlen(rec->path) + 5);
+        if (via_root) {
+            sprintf(via_root, "root%s", rec->path);
+            have_theirs = file_identity_at(ctx->dirfd, via_root, &theirs) == 0;
+            free(via_root);
+        }
+    }
+    if (have_ours && have_theirs &&
+        (ours.inode != theirs.inode || ours.dev_major != theirs.dev_major ||
+         ours.dev_minor != theirs.dev_minor))
+        return;
+    if (have_ours || have_theirs) {
+        record_set_identity(rec, have_ours ? &ours : &theirs);
+        proc_ctx_set_mountpoint(ctx, rec);
+    }
+}
+
+static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool deleted)
+{
+    const struct scan_config *cfg = ctx->cfg;
+    bool has_inode;
+    uint64_t inode;
+    rec->path_complete = true;
+    rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
+    if (pseudo_file_classify(rec->path, &rec->type, &has_inode, &inode)) {
+        rec->has_inode = has_inode;
+        rec->inode = inode;
+    } else if (strncmp(rec->path, "/memfd:", 7) == 0 && deleted) {
+        rec->type = FTYPE_REG; /* memfds are shmem files that never had a name */
+    } else if (!deleted && cfg->live && cfg->want_identity) {
+        resolve_fixed_identity(ctx, rec);
+    }
+}
+
+static void emit_fixed_files(struct proc_ctx *ctx, int fd, uint64_t ring_inode, bool has_ring_inode,
+                             const struct uring_fdinfo *info)
+{
+    const struct name_table *table = &info->table;
+    for (size_t i = 0; i < table->nentries; i++) {
+        struct file_record *rec = proc_ctx_emit(ctx, SOURCE_URING_FIXED);
+        if (!rec)
+            return;
+        rec->has_ring_fd = true;
+        rec->ring_fd = fd;
+        rec->has_ring_inode = has_ring_inode;
+        rec->ring_inode = ring_inode;
+        rec->has_slot = true;
+        rec->slot = table->entries[i].number;
+        rec->has_sq_thread = info->has_sq_thread && info->sq_thread > 0;
+        rec->sq_thread = info->sq_thread;
+        rec->has_user_bufs = info->has_user_bufs;
+        rec->user_bufs = info->user_bufs;
+        rec->path =
+            arena_strndup(&ctx->out->arena, name_table_name(table, i), table->entries[i].name_len);
+        if (!rec->path)
+            return;
+        if (table->format == NAME_FORMAT_PATH) {
+            fill_fixed_path(ctx, rec, table->entries[i].deleted);
+        } else {
+            /* A bare last component: never guess its directory or fate. */
+            rec->path_complete = false;
+            rec->deleted = TRI_UNKNOWN;
+        }
+    }
+}
+
+static void set_ring_fields(struct file_record *row, int fd, bool has_inode, uint64_t inode,
+                            const struct uring_fdinfo *info)
+{
+    row->has_ring_fd = true;
+    row->ring_fd = fd;
+    row->has_ring_inode = has_inode;
+    row->ring_inode = inode;
+    row->has_sq_thread = info->has_sq_thread && info->sq_thread > 0;
+    row->sq_thread = info->sq_thread;
+    row->has_user_bufs = info->has_user_bufs;
+    row->user_bufs = info->user_bufs;
+}
+
+/* Reads the ring's fdinfo (retrying while the ring is contended), emits
+ * one uring-fixed row per occupied slot, and records the ring's inode. */
+static void uring_on_fd(struct proc_ctx *ctx, void *state, const struct fd_entry *fd)
+{
+    struct uring_state *st = state;
+    struct uring_fdinfo info;
+    if (read_ring_fdinfo(ctx, fd->fd, &info) < 0) {
+        st->ring_inodes_unknown = true;
+        return;
+    }
+
+    /* fdinfo has "ino:" since 5.14; before that, stat the fd. */
+    bool has_inode = info.has_ino;
+    uint64_t inode = info.ino;
+    struct file_identity id;
+    if (!has_inode && ctx->cfg->live && file_identity_at(fd->fd_dirfd, fd->name, &id) == 0) {
+        has_inode = true;
+        inode = id.inode;
+    }
+    if (has_inode)
+        add_ring_inode(st, inode);
+    else
+        st->ring_inodes_unknown = true;
+
+    if (fd->row)
+        set_ring_fields(fd->row, fd->fd, has_inode, inode, &info);
+    warn_if_unreadable(ctx, fd->fd, &info);
+    emit_fixed_files(ctx, fd->fd, inode, has_inode, &info);
+    uring_fdinfo_free(&info);
+}
+
+static void uring_on_mapping(struct proc_ctx *ctx, void *state, const struct map_entry *m)
+{
+    (void)ctx;
+    struct uring_state *st = state;
+    for (size_t i = 0; i < st->mapped.len; i++)
+        if (st->mapped.items[i].inode == m->inode)
+            return;
+    struct mapped_ring ring = {m->inode, m->dev_major, m->dev_minor};
+    VEC_APPEND(&st->mapped, ring);
+}
+
+static bool has_ring_inode(const struct uring_state *st, uint64_t inode)
+{
+    for (size_t i = 0; i < st->ring_inodes.len; i++)
+        if (st->ring_inodes.items[i] == inode)
+            return true;
+    return false;
+}
+
+static void emit_fdless_ring(struct proc_ctx *ctx, const struct mapped_ring *ring)
+{
+    struct file_record *rec = proc_ctx_emit(ctx, SOURCE_URING_RING);
+    if (!rec)
+        return;
+    rec->type = FTYPE_ANON;
+    rec->path = "anon_inode:[io_uring]";
+    rec->deleted = TRI_FALSE;
+    rec->has_ring_inode = rec->has_inode = true;
+    rec->ring_inode = rec->inode = ring->inode;
+    rec->has_dev = true;
+    rec->dev_major = ring->dev_major;
+    rec->dev_minor = ring->dev_minor;
+    rec->note = fdless_ring_note;
+}
+
+/* One uring-ring row for each mapped ring whose inode no ring fd has. */
+static void uring_finish(struct proc_ctx *ctx, void *state)
+{
+    struct uring_state *st = state;
+    /* Kernels before ~5.16 give every ring the same anon inode, and an
+     * unreadable fd table hides which rings have fds: in both cases a
+     * mapped ring cannot be shown to be fd-less. */
+    bool unknown = st->ring_inodes_unknown || ctx->fds_incomplete;
+    for (size_t i = 0; !unknown && i < st->mapped.len; i++)
+        if (!has_ring_inode(st, st->mapped.items[i].inode))
+            emit_fdless_ring(ctx, &st->mapped.items[i]);
+    free(st->ring_inodes.items);
+    free(st->mapped.items);
+}
+
+const struct file_handler uring_handler = {
+    .name = "io_uring",
+    .fd_link = "anon_inode:[io_uring]",
+    .claims_mapping = map_entry_is_uring,
+    .state_size = sizeof(struct uring_state),
+    .on_fd = uring_on_fd,
+    .on_mapping = uring_on_mapping,
+    .finish = uring_finish,
+};
