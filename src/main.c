@@ -12,13 +12,16 @@
 #include "core/file_columns.h"
 #include "core/fuse_conn.h"
 #include "pipeline.h"
+#include "util/vec.h"
 
 struct cli {
     bool all, json, noheadings, raw, list_columns, journal, fuse, deep;
     const char *proc_root, *sys_root, *mount_path;
     const char *output_list; /* -o, parsed once the mode is known */
-    pid_t *pids;
-    size_t npids;
+    struct {
+        pid_t *items;
+        size_t len, cap;
+    } pid_list; /* -p */
     int columns[COL_COUNT * 4];
     size_t ncolumns;
 };
@@ -75,14 +78,11 @@ static int parse_pids(struct cli *cli, const char *list)
         long v = strtol(p, &end, 10);
         if (end == p || errno || v <= 0 || v > 0x7fffffff || (*end && *end != ','))
             return usage_error("invalid PID list: '%s'", list);
-        pid_t *pids = realloc(cli->pids, (cli->npids + 1) * sizeof(*pids));
-        if (!pids)
+        if (VEC_APPEND(&cli->pid_list, (pid_t)v) < 0)
             return -ENOMEM;
-        cli->pids = pids;
-        cli->pids[cli->npids++] = (pid_t)v;
         p = *end ? end + 1 : end;
     }
-    return cli->npids ? 0 : usage_error("invalid PID list: '%s'", list);
+    return cli->pid_list.len ? 0 : usage_error("invalid PID list: '%s'", list);
 }
 
 static const struct column_set *cli_column_set(const struct cli *cli)
@@ -233,8 +233,8 @@ static void config_from_cli(const struct cli *cli, struct pipeline_config *cfg)
     scan->sys_root = cli->sys_root ? cli->sys_root : cli->proc_root ? NULL : "/sys";
     scan->live = cli->proc_root == NULL;
     scan->all = cli->all || cli->mount_path;
-    scan->pids = cli->pids;
-    scan->npids = cli->npids;
+    scan->pids = cli->pid_list.items;
+    scan->npids = cli->pid_list.len;
     for (size_t i = 0; !cli->fuse && i < cli->ncolumns; i++) {
         scan->want_identity |= column_has(&file_columns, cli->columns[i], COLF_NEEDS_IDENTITY);
         scan->want_mountpoint |= cli->columns[i] == COL_MOUNTPOINT;
@@ -254,6 +254,6 @@ int main(int argc, char **argv)
     } else {
         r = r > 0 ? EXIT_ROWS : EXIT_TROUBLE;
     }
-    free(cli.pids);
+    free(cli.pid_list.items);
     return r;
 }

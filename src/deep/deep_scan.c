@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "lshidden_deep.skel.h"
+#include "parse/proc_names.h"
+#include "util/vec.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 
@@ -28,7 +30,7 @@ struct iter_output {
 
 struct fd_list {
     int *items;
-    size_t len;
+    size_t len, cap;
 };
 
 /* libbpf explains a failed load at length on stderr; lshidden says one
@@ -55,15 +57,9 @@ static int read_iterator(struct bpf_program *prog, pid_t pid, struct iter_output
     if (fd < 0)
         r = -errno;
     while (fd >= 0) {
-        if (out->cap - out->len < 65536) {
-            size_t cap = out->cap ? out->cap * 2 : 1 << 20;
-            char *data = realloc(out->data, cap);
-            if (!data) {
-                r = -ENOMEM;
-                break;
-            }
-            out->data = data;
-            out->cap = cap;
+        if (vec_reserve((void **)&out->data, &out->cap, out->len + 65536, 1, 1 << 20) < 0) {
+            r = -ENOMEM;
+            break;
         }
         ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -241,18 +237,16 @@ static void open_fuse_ctl_dirs(const char *dir, struct fd_list *fds)
     DIR *d = dir ? opendir(dir) : NULL;
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+        uint64_t conn;
+        if (!decimal_name_parse(de->d_name, UINT32_MAX, &conn))
             continue;
         int fd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
             continue;
-        int *grown = realloc(fds->items, (fds->len + 1) * sizeof(*grown));
-        if (!grown) {
+        if (VEC_APPEND(fds, fd) < 0) {
             close(fd);
             break;
         }
-        fds->items = grown;
-        fds->items[fds->len++] = fd;
     }
     if (d)
         closedir(d);
@@ -300,7 +294,7 @@ int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir)
     int r = load_programs(ds, &skel, *btf ? btf : NULL);
     if (r < 0)
         return r;
-    struct fd_list ctl_fds = {NULL, 0};
+    struct fd_list ctl_fds = {0};
     if (skel->rodata->with_fuse)
         open_fuse_ctl_dirs(fuse_ctl_dir, &ctl_fds);
     r = run_iterators(ds, skel);
