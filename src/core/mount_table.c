@@ -84,14 +84,13 @@ static int parse_error(int r)
     return r == -ENOENT || r == -EACCES || r == -EPERM || r == -ESRCH ? r : -EINVAL;
 }
 
-static struct mount_ns *mount_ns_load(const char *mountinfo_path, int *err)
+/* Parses f (opened on path) into a new table; NULL with *err set. */
+static struct mount_ns *mount_ns_read(FILE *f, const char *path, int *err)
 {
-    struct mount_ns *ns = mount_ns_new();
-    if (!ns) {
-        *err = -ENOMEM;
-        return NULL;
-    }
-    int r = mnt_table_parse_file(ns->table, mountinfo_path);
+    struct mount_ns *ns = f ? mount_ns_new() : NULL;
+    int r = ns ? mnt_table_parse_stream(ns->table, f, path) : f ? -ENOMEM : -errno;
+    if (f)
+        fclose(f);
     if (r == 0)
         r = index_entries(ns);
     if (r < 0) {
@@ -102,25 +101,19 @@ static struct mount_ns *mount_ns_load(const char *mountinfo_path, int *err)
     return ns;
 }
 
+static struct mount_ns *mount_ns_load(const char *mountinfo_path, int *err)
+{
+    return mount_ns_read(fopen(mountinfo_path, "re"), mountinfo_path, err);
+}
+
 struct mount_ns *mount_ns_parse_text(const char *text, size_t len, int *err)
 {
-    struct mount_ns *ns = mount_ns_new();
-    FILE *f = ns ? fmemopen((void *)text, len, "r") : NULL;
+    FILE *f = fmemopen((void *)text, len, "r");
     if (!f) {
-        mount_ns_free(ns);
         *err = -ENOMEM;
         return NULL;
     }
-    int r = mnt_table_parse_stream(ns->table, f, "mountinfo");
-    fclose(f);
-    if (r == 0)
-        r = index_entries(ns);
-    if (r < 0) {
-        mount_ns_free(ns);
-        *err = parse_error(r);
-        return NULL;
-    }
-    return ns;
+    return mount_ns_read(f, "mountinfo", err);
 }
 
 void mount_ns_free(struct mount_ns *ns)
