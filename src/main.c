@@ -44,7 +44,7 @@ static void usage(FILE *out)
           "     --deep             also read the kernel's own tables with BPF iterators\n"
           "                          (exact paths and identities; needs root or CAP_BPF\n"
           "                          and CAP_PERFMON)\n"
-          "     --list-columns     list the available columns\n"
+          "     --list-columns     list the available columns (with --fuse: its own)\n"
           "     --proc-root <dir>  read a /proc tree rooted at <dir> instead of /proc\n"
           "     --sys-root <dir>   read a /sys tree rooted at <dir> instead of /sys\n"
           "\n"
