@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "parse/proc_names.h"
+
 int file_identity_at(int dirfd, const char *path, struct file_identity *id)
 {
     struct statx stx;
@@ -25,15 +27,9 @@ int file_identity_at(int dirfd, const char *path, struct file_identity *id)
 
 static bool bracketed_number(const char *s, uint64_t *value)
 {
-    char *end;
-    if (*s != '[' || s[1] < '0' || s[1] > '9')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s + 1, &end, 10);
-    if (errno || strcmp(end, "]") != 0)
-        return false;
-    *value = v;
-    return true;
+    size_t len = strlen(s);
+    return len >= 3 && s[0] == '[' && s[len - 1] == ']' &&
+           decimal_span_parse(s + 1, len - 2, UINT64_MAX, value);
 }
 
 bool pseudo_file_classify(const char *name, enum file_type *type, bool *has_inode, uint64_t *inode)

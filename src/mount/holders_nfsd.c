@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mount/holder_common.h"
+#include "parse/proc_names.h"
 
 /* An export pins the exported path's mount.  Like swap, a stat() decides
  * when it can; otherwise the path prefix makes it possible. */
@@ -57,10 +58,8 @@ static bool find_exports(struct holder_scan *hs, struct read_buf *buf)
 
 static bool is_client_id(const char *name)
 {
-    for (const char *p = name; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    return *name != '\0';
+    uint64_t id;
+    return decimal_name_parse(name, UINT64_MAX, &id);
 }
 
 /* NFSv4 open, lock, delegation and layout states hold an open file of

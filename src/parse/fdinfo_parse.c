@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse/proc_names.h"
 #include "util/vec.h"
 
 struct line_iter {
@@ -33,19 +34,7 @@ static bool has_prefix(const char *s, size_t len, const char *prefix)
 /* Strict decimal: digits only, no sign, no overflow past max. */
 static int parse_unsigned(const char *s, size_t len, uint64_t max, uint64_t *value)
 {
-    if (len == 0 || len > 20)
-        return -EINVAL;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -EINVAL;
-        unsigned digit = (unsigned)(s[i] - '0');
-        if (v > (max - digit) / 10)
-            return -EINVAL;
-        v = v * 10 + digit;
-    }
-    *value = v;
-    return 0;
+    return decimal_span_parse(s, len, max, value) ? 0 : -EINVAL;
 }
 
 static int parse_int(const char *s, size_t len, int *value)

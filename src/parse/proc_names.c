@@ -4,15 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
-bool decimal_name_parse(const char *name, uint64_t max, uint64_t *value)
+bool decimal_span_parse(const char *s, size_t len, uint64_t max, uint64_t *value)
 {
     uint64_t v = 0;
-    if (!name[0])
+    if (len == 0)
         return false;
-    for (const char *p = name; *p; p++) {
-        if (*p < '0' || *p > '9')
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
             return false;
-        unsigned digit = (unsigned)(*p - '0');
+        unsigned digit = (unsigned)(s[i] - '0');
         if (v > (max - digit) / 10)
             return false;
         v = v * 10 + digit;
@@ -21,16 +21,17 @@ bool decimal_name_parse(const char *name, uint64_t max, uint64_t *value)
     return true;
 }
 
+bool decimal_name_parse(const char *name, uint64_t max, uint64_t *value)
+{
+    return decimal_span_parse(name, strlen(name), max, value);
+}
+
 int mnt_ns_link_parse(const char *link, uint64_t *inode)
 {
     size_t len = strlen(link);
-    char digits[24];
-    if (len < 7 || memcmp(link, "mnt:[", 5) != 0 || link[len - 1] != ']' ||
-        len - 6 >= sizeof(digits))
+    if (len < 7 || memcmp(link, "mnt:[", 5) != 0 || link[len - 1] != ']')
         return -EINVAL;
-    memcpy(digits, link + 5, len - 6);
-    digits[len - 6] = '\0';
-    return decimal_name_parse(digits, UINT64_MAX, inode) ? 0 : -EINVAL;
+    return decimal_span_parse(link + 5, len - 6, UINT64_MAX, inode) ? 0 : -EINVAL;
 }
 
 struct kernel_release kernel_release_parse(const char *text)

@@ -5,11 +5,14 @@
 #define LSHIDDEN_PARSE_PROC_NAMES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A plain decimal name: digits only (no sign, space or "0x"), at most
  * max.  "." and "self" are not numbers. */
 bool decimal_name_parse(const char *name, uint64_t max, uint64_t *value);
+/* The same for the len bytes at s (no terminator needed). */
+bool decimal_span_parse(const char *s, size_t len, uint64_t max, uint64_t *value);
 
 /* The target of a /proc/PID/ns/mnt link, "mnt:[N]".  Returns 0 or
  * -EINVAL. */
