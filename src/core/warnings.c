@@ -113,10 +113,12 @@ void warning_list_sort(struct warning_list *list)
 
 int warning_list_move(struct warning_list *list, struct warning_list *src)
 {
-    if (VEC_RESERVE(list, list->len + src->len) < 0)
-        return -ENOMEM;
-    memcpy(list->items + list->len, src->items, src->len * sizeof(*src->items));
-    list->len += src->len;
+    if (src->len) {
+        if (VEC_RESERVE(list, list->len + src->len) < 0)
+            return -ENOMEM;
+        memcpy(list->items + list->len, src->items, src->len * sizeof(*src->items));
+        list->len += src->len;
+    }
     free(src->items);
     memset(src, 0, sizeof(*src));
     return 0;

@@ -62,7 +62,8 @@ static int index_rows(struct merge_state *m)
     m->fixed_rows = malloc((records->len + 1) * sizeof(*m->fixed_rows));
     if (!m->procs || !m->fixed_rows)
         return -1;
-    memcpy(m->procs, set->items, set->len * sizeof(*m->procs));
+    if (set->len)
+        memcpy(m->procs, set->items, set->len * sizeof(*m->procs));
     m->nprocs = set->len;
     qsort(m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
     for (size_t i = 0; i < records->len; i++) {
