@@ -140,6 +140,10 @@ static void merge_ring_fd(struct merge_state *m, const struct deep_object *ring,
     for (size_t i = 0; i < ring->nfiles; i++) {
         const struct deep_file *f = &ring->files[i];
         struct file_record *rec = find_fixed_row(m, proc->pid, fd, f->index);
+        /* A thread with a file table of its own (unshare(CLONE_FILES)) can
+         * hold another ring at the same fd number as its leader. */
+        if (rec && rec->has_ring_inode && rec->ring_inode != ring->inode)
+            rec = NULL;
         if (!rec) {
             rec = record_list_add(&m->res->records, proc, SOURCE_URING_FIXED);
             if (!rec)
@@ -227,16 +231,19 @@ static void merge_ring(struct merge_state *m, const struct deep_object *ring)
                     "from /proc only");
         return;
     }
-    if (ring->truncated)
-        warning_add(&m->res->warnings, WARN_DEEP, ring->reaches[0].pid, NULL,
-                    "--deep: ring inode %llu changed while it was listed; some of its %u "
-                    "slots may be missing",
-                    (unsigned long long)ring->inode, ring->nslots);
+    bool warned = false;
     for (size_t i = 0; i < ring->nreaches; i++) {
         const struct deep_reach *reach = &ring->reaches[i];
         const struct process_info *proc = find_process(m, reach->pid);
         if (!proc)
             continue; /* not selected (-p), or started after the /proc scan */
+        /* Told once, for the first process shown: -p leaves out the rest. */
+        if (ring->truncated && !warned)
+            warning_add(&m->res->warnings, WARN_DEEP, proc->pid, NULL,
+                        "--deep: ring inode %llu changed while it was listed; some of its %u "
+                        "slots may be missing",
+                        (unsigned long long)ring->inode, ring->nslots);
+        warned = true;
         if (reach->via == DEEP_VIA_FD)
             merge_ring_fd(m, ring, proc, reach->fd);
         else if (!reaches_by(ring, reach->pid, DEEP_VIA_FD) && !seen_before(ring, i, reach->pid))

@@ -561,6 +561,56 @@ TEST(truncated_ring_warns_with_its_inode)
     fx_free(&fx);
 }
 
+TEST(truncated_ring_of_unselected_process_does_not_warn)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 100);
+    struct deep_object *ring = add_ring(&fx, 4242);
+    ring->truncated = true;
+    add_reach(ring, DEEP_VIA_FD, 999, 999, 5); /* not selected (-p) */
+    add_file(ring, 0, "/data/a");
+    struct deep_object *shared = add_ring(&fx, 4343);
+    shared->truncated = true;
+    add_reach(shared, DEEP_VIA_FD, 999, 999, 6);
+    add_reach(shared, DEEP_VIA_FD, 100, 100, 6);
+    merge(&fx, false, false);
+
+    CHECK_EQ_INT(count_warnings(&fx, WARN_DEEP), 1);
+    CHECK(warned(&fx, "ring inode 4343 "));
+    if (fx.res.warnings.len)
+        CHECK_EQ_INT(fx.res.warnings.items[0].pid, 100); /* the selected one */
+    fx_free(&fx);
+}
+
+TEST(ring_fd_of_another_ring_is_not_merged_into_it)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 100);
+    /* The leader's ring 700 at fd 5, slot 0, as fdinfo (with ino:) shows it. */
+    struct file_record *leader = add_fixed_row(&fx, p, 5, 0, "leader.log");
+    leader->has_ring_inode = true;
+    leader->ring_inode = 700;
+    /* A thread with its own file table holds ring 701 at the same fd. */
+    struct deep_object *ring = add_ring(&fx, 701);
+    add_reach(ring, DEEP_VIA_FD, 100, 101, 5);
+    add_file(ring, 0, "/data/thread.log");
+    merge(&fx, false, false);
+
+    CHECK_EQ_STR(leader->path, "leader.log");
+    CHECK_EQ_INT(leader->method, METHOD_PROCFS);
+    struct file_record *row = row_with_path(&fx, "/data/thread.log");
+    CHECK(row != NULL);
+    if (row) {
+        CHECK(row != leader);
+        CHECK_EQ_INT(row->ring_inode, 701);
+        CHECK_EQ_INT(row->ring_fd, 5);
+        CHECK_EQ_INT(row->method, METHOD_BPF);
+    }
+    fx_free(&fx);
+}
+
 /* ---- FUSE connections ----------------------------------------------------- */
 
 TEST(fuse_server_is_lowest_listed_fuse_dev_pid)
