@@ -1,6 +1,7 @@
 #include "core/mount_table.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include <libmount/libmount.h>
 
+#include "core/procfs_io.h"
 #include "util/vec.h"
 
 static int cmp_entry(const void *a, const void *b)
@@ -79,18 +81,35 @@ static struct mount_ns *mount_ns_new(void)
     return ns;
 }
 
+/* libmount's own errors become -EINVAL: the text was not a mount table. */
 static int parse_error(int r)
 {
-    return r == -ENOENT || r == -EACCES || r == -EPERM || r == -ESRCH ? r : -EINVAL;
+    return r == -ENOMEM ? r : -EINVAL;
 }
 
-/* Parses f (opened on path) into a new table; NULL with *err set. */
-static struct mount_ns *mount_ns_read(FILE *f, const char *path, int *err)
+/* Read whole first, as every procfs file is: a FIFO or /dev/zero planted
+ * in a tree must not block libmount or feed it without end. */
+static struct mount_ns *mount_ns_load(const char *mountinfo_path, int *err)
 {
-    struct mount_ns *ns = f ? mount_ns_new() : NULL;
-    int r = ns ? mnt_table_parse_stream(ns->table, f, path) : f ? -ENOMEM : -errno;
-    if (f)
+    struct read_buf buf = {0};
+    int r = read_file_at(AT_FDCWD, mountinfo_path, &buf, READ_CAP_MOUNTINFO);
+    struct mount_ns *ns = r == 0 ? mount_ns_parse_text(buf.data, buf.len, err) : NULL;
+    if (r < 0)
+        *err = r;
+    read_buf_free(&buf);
+    return ns;
+}
+
+struct mount_ns *mount_ns_parse_text(const char *text, size_t len, int *err)
+{
+    struct mount_ns *ns = mount_ns_new();
+    /* An empty table (a zombie's) is a table with no mounts. */
+    FILE *f = ns && len ? fmemopen((void *)text, len, "r") : NULL;
+    int r = !ns || (len && !f) ? -ENOMEM : 0;
+    if (f) {
+        r = mnt_table_parse_stream(ns->table, f, "mountinfo");
         fclose(f);
+    }
     if (r == 0)
         r = index_entries(ns);
     if (r < 0) {
@@ -99,21 +118,6 @@ static struct mount_ns *mount_ns_read(FILE *f, const char *path, int *err)
         return NULL;
     }
     return ns;
-}
-
-static struct mount_ns *mount_ns_load(const char *mountinfo_path, int *err)
-{
-    return mount_ns_read(fopen(mountinfo_path, "re"), mountinfo_path, err);
-}
-
-struct mount_ns *mount_ns_parse_text(const char *text, size_t len, int *err)
-{
-    FILE *f = fmemopen((void *)text, len, "r");
-    if (!f) {
-        *err = -ENOMEM;
-        return NULL;
-    }
-    return mount_ns_read(f, "mountinfo", err);
 }
 
 void mount_ns_free(struct mount_ns *ns)

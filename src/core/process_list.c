@@ -87,19 +87,26 @@ static int collect_procps(struct process_list *set, const pid_t *pids, size_t np
 
 /* A fixture tree's status file: "Name:" and the effective uid, the second
  * field of "Uid:". */
-static void read_status(int rootfd, struct process_info *proc, struct arena *arena,
-                        struct read_buf *buf)
+static void read_status(const char *proc_root, int rootfd, struct process_info *proc,
+                        struct arena *arena, struct read_buf *buf, struct warning_list *warnings)
 {
-    char path[32];
+    char path[32], full[4096];
     snprintf(path, sizeof(path), "%d/status", (int)proc->pid);
-    if (read_file_at(rootfd, path, buf) < 0)
+    int r = read_file_at(rootfd, path, buf, READ_CAP_SMALL);
+    if (r < 0) {
+        snprintf(full, sizeof(full), "%s/%s", proc_root, path);
+        if (r != -ENOENT)
+            warning_add(warnings, warning_kind_for_errno(r), proc->pid, full, "%s",
+                        read_error_text(r));
         return;
+    }
     for (char *line = buf->data; line && *line;) {
         char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
         unsigned ruid, euid;
+        /* The kernel's comm is at most 15 bytes; a tree may say more. */
         if (len > 6 && strncmp(line, "Name:\t", 6) == 0)
-            proc->command = arena_strndup(arena, line + 6, len - 6);
+            proc->command = arena_strndup(arena, line + 6, len - 6 > 64 ? 64 : len - 6);
         else if (sscanf(line, "Uid:\t%u\t%u", &ruid, &euid) == 2) {
             proc->uid = euid;
             proc->has_uid = true;
@@ -132,7 +139,7 @@ static bool pid_wanted(pid_t pid, const pid_t *pids, size_t npids)
 }
 
 static int collect_tree(struct process_list *set, const char *proc_root, const pid_t *pids,
-                        size_t npids, struct arena *arena)
+                        size_t npids, struct arena *arena, struct warning_list *warnings)
 {
     int rootfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
@@ -154,7 +161,7 @@ static int collect_tree(struct process_list *set, const char *proc_root, const p
             r = -ENOMEM;
             break;
         }
-        read_status(rootfd, proc, arena, &buf);
+        read_status(proc_root, rootfd, proc, arena, &buf, warnings);
     }
     read_buf_free(&buf);
     closedir(dir);
@@ -174,7 +181,7 @@ int process_list_collect(struct process_list *set, const char *proc_root, bool l
                          struct warning_list *warnings)
 {
     int r = live ? collect_procps(set, pids, npids, arena)
-                 : collect_tree(set, proc_root, pids, npids, arena);
+                 : collect_tree(set, proc_root, pids, npids, arena, warnings);
     if (r < 0)
         return r;
     if (set->len > 1)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/vec.h"
@@ -13,20 +14,40 @@ static int buf_reserve(struct read_buf *buf, size_t need)
     return vec_reserve((void **)&buf->data, &buf->cap, need, 1, 4096);
 }
 
-int read_file_at(int dirfd, const char *path, struct read_buf *buf)
+/* Opens dirfd/path for reading, without blocking on a FIFO or device, and
+ * only if it is a regular file.  Returns the fd or -errno. */
+static int open_regular(int dirfd, const char *path)
 {
-    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
     if (fd < 0)
         return -errno;
+    int err = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : READ_ERR_NOT_REGULAR;
+    if (err < 0) {
+        close(fd);
+        return err;
+    }
+    return fd;
+}
+
+int read_file_at(int dirfd, const char *path, struct read_buf *buf, size_t cap)
+{
+    int fd = open_regular(dirfd, path);
+    if (fd < 0)
+        return fd;
     buf->len = 0;
     for (;;) {
         /* seq_file hands out at most a page or so per read(); keep room
          * for at least 4 KiB and the terminating NUL. */
-        if (buf_reserve(buf, buf->len + 4096 + 1) < 0) {
+        size_t want = buf->len + 4096 + 1;
+        if (buf->len > cap || buf_reserve(buf, want) < 0) {
             close(fd);
-            return -ENOMEM;
+            return buf->len > cap ? READ_ERR_TOO_LARGE : -ENOMEM;
         }
-        ssize_t n = read(fd, buf->data + buf->len, buf->cap - buf->len - 1);
+        size_t room = buf->cap - buf->len - 1;
+        if (room > cap + 1 - buf->len)
+            room = cap + 1 - buf->len; /* one byte past the cap tells it */
+        ssize_t n = read(fd, buf->data + buf->len, room);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -40,7 +61,7 @@ int read_file_at(int dirfd, const char *path, struct read_buf *buf)
     }
     close(fd);
     buf->data[buf->len] = '\0';
-    return 0;
+    return buf->len > cap ? READ_ERR_TOO_LARGE : 0;
 }
 
 int read_link_at(int dirfd, const char *path, struct read_buf *buf)
@@ -70,9 +91,9 @@ void read_buf_free(struct read_buf *buf)
 
 int read_line_at(int dirfd, const char *path, char *out, size_t n)
 {
-    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    int fd = open_regular(dirfd, path);
     if (fd < 0)
-        return -errno;
+        return fd;
     ssize_t got = read(fd, out, n - 1);
     int err = got < 0 ? -errno : 0;
     close(fd);
@@ -81,4 +102,13 @@ int read_line_at(int dirfd, const char *path, char *out, size_t n)
     out[got] = '\0';
     out[strcspn(out, "\n")] = '\0';
     return 0;
+}
+
+const char *read_error_text(int err)
+{
+    if (err == READ_ERR_NOT_REGULAR)
+        return "not a regular file";
+    if (err == READ_ERR_TOO_LARGE)
+        return "larger than lshidden reads for such a file";
+    return strerror(-err);
 }

@@ -33,7 +33,7 @@ void holder_report_error(struct holder_scan *hs, int err, pid_t pid, const char 
     enum warning_kind kind = warning_kind_for_errno(err);
     if (kind == WARN_VANISHED)
         kind = WARN_IO; /* a holder file, not a process, went away */
-    warning_add(hs->warnings, kind, pid, path, "%s", strerror(-err));
+    warning_add(hs->warnings, kind, pid, path, "%s", read_error_text(err));
 }
 
 /* A process we may not look at is one warning, however many of its files
@@ -57,11 +57,11 @@ void holder_report_malformed(struct holder_scan *hs, const char *path, unsigned 
 
 /* Reads a whole file; returns 0, or -errno after reporting anything but
  * a missing file. */
-int holder_read_file(struct holder_scan *hs, const char *path, struct read_buf *buf)
+int holder_read_file(struct holder_scan *hs, const char *path, struct read_buf *buf, size_t cap)
 {
     if (!path)
         return -ENOMEM;
-    int r = read_file_at(AT_FDCWD, path, buf);
+    int r = read_file_at(AT_FDCWD, path, buf, cap);
     if (r < 0 && r != -ENOENT)
         holder_report_error(hs, r, 0, path);
     return r;

@@ -30,7 +30,7 @@ __attribute__((format(printf, 3, 4))) char *holder_path(struct holder_scan *hs, 
 void holder_report_error(struct holder_scan *hs, int err, pid_t pid, const char *path);
 void holder_report_process_error(struct holder_scan *hs, int err, pid_t pid, const char *path);
 void holder_report_malformed(struct holder_scan *hs, const char *path, unsigned line);
-int holder_read_file(struct holder_scan *hs, const char *path, struct read_buf *buf);
+int holder_read_file(struct holder_scan *hs, const char *path, struct read_buf *buf, size_t cap);
 bool holder_is_target_dev(const struct holder_scan *hs, unsigned major, unsigned minor);
 struct file_record *holder_add(struct holder_scan *hs, enum file_source source, const char *object,
                                const char *path);

@@ -41,7 +41,7 @@ void holders_find_binfmt(struct holder_scan *hs)
     for (size_t i = 0; i < names.len; i++) {
         char *file = holder_path(hs, dir, "%s", names.names[i]);
         struct binfmt_entry e;
-        if (holder_read_file(hs, file, &buf) < 0)
+        if (holder_read_file(hs, file, &buf, READ_CAP_SMALL) < 0)
             continue;
         if (binfmt_entry_parse(buf.data, buf.len, &e) < 0)
             holder_report_malformed(hs, file, 1);

@@ -82,7 +82,7 @@ static void find_one_loop(struct holder_scan *hs, const char *name, struct read_
                           bool *warned)
 {
     char *file = holder_path(hs, hs->sys_root, "block/%s/loop/backing_file", name);
-    if (holder_read_file(hs, file, buf) < 0)
+    if (holder_read_file(hs, file, buf, READ_CAP_SMALL) < 0)
         return; /* ENOENT: not bound to a file */
     struct text_span span;
     if (loop_backing_file_parse(buf->data, buf->len, &span) < 0) {

@@ -32,10 +32,10 @@ static void add_export(struct holder_scan *hs, const struct nfs_export *e, const
 static bool find_exports(struct holder_scan *hs, struct read_buf *buf)
 {
     char *file = holder_path(hs, hs->proc_root, "fs/nfsd/exports");
-    int r = holder_read_file(hs, file, buf);
+    int r = holder_read_file(hs, file, buf, READ_CAP_LIST);
     if (r == -ENOENT) {
         file = holder_path(hs, hs->proc_root, "net/rpc/nfsd.export/content");
-        r = holder_read_file(hs, file, buf);
+        r = holder_read_file(hs, file, buf, READ_CAP_LIST);
     }
     if (r == -ENOENT)
         return false;
@@ -86,7 +86,7 @@ static void find_client_states(struct holder_scan *hs, const char *clients, cons
                                struct read_buf *buf)
 {
     char *file = holder_path(hs, clients, "%s/states", client);
-    if (holder_read_file(hs, file, buf) < 0)
+    if (holder_read_file(hs, file, buf, READ_CAP_LIST) < 0)
         return; /* ENOENT: the client went away */
     struct text_cursor cur;
     struct nfsd_state st;

@@ -23,7 +23,7 @@ void holders_find_swap(struct holder_scan *hs)
 {
     char *file = holder_path(hs, hs->proc_root, "swaps");
     struct read_buf buf = {0};
-    if (holder_read_file(hs, file, &buf) == 0) {
+    if (holder_read_file(hs, file, &buf, READ_CAP_LIST) == 0) {
         struct text_cursor cur;
         struct swap_entry e;
         bool warned = false;

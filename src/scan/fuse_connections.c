@@ -1,6 +1,7 @@
 #include "scan/fuse_connections.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,15 +41,31 @@ static int collect_from_mounts(struct fuse_connection_list *list, const struct m
     return 0;
 }
 
-static int collect_from_sysfs(struct fuse_connection_list *list, const char *dir)
+static void read_waiting(struct fuse_connection *c, const char *path, struct warning_list *warnings)
+{
+    char line[64];
+    uint64_t waiting;
+    int r = read_line_at(AT_FDCWD, path, line, sizeof(line));
+    if (r == 0 && decimal_name_parse(line, UINT64_MAX, &waiting)) {
+        c->waiting = waiting;
+        c->has_waiting = true;
+    } else if (r == 0) {
+        warning_add(warnings, WARN_MALFORMED, 0, path, "not a count of requests");
+    } else if (r != -ENOENT) {
+        warning_add(warnings, warning_kind_for_errno(r), 0, path, "%s", read_error_text(r));
+    }
+}
+
+static int collect_from_sysfs(struct fuse_connection_list *list, const char *dir,
+                              struct warning_list *warnings)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
-    uint64_t conn, waiting;
+    uint64_t conn;
     if (!d)
         return 0;
     while ((de = readdir(d))) {
-        char path[4096], line[64];
+        char path[4096];
         if (!decimal_name_parse(de->d_name, UINT32_MAX, &conn))
             continue;
         struct fuse_connection *c = connection_get(list, (uint32_t)conn);
@@ -57,11 +74,7 @@ static int collect_from_sysfs(struct fuse_connection_list *list, const char *dir
             return -ENOMEM;
         }
         snprintf(path, sizeof(path), "%s/%s/waiting", dir, de->d_name);
-        if (read_line_at(AT_FDCWD, path, line, sizeof(line)) == 0 &&
-            decimal_name_parse(line, UINT64_MAX, &waiting)) {
-            c->waiting = waiting;
-            c->has_waiting = true;
-        }
+        read_waiting(c, path, warnings);
         snprintf(path, sizeof(path), "%s/%s/backing_files", dir, de->d_name);
         if (faccessat(AT_FDCWD, path, F_OK, 0) == 0)
             c->has_backing = true;
@@ -100,7 +113,7 @@ int fuse_connections_collect(const struct scan_config *cfg, struct scan_result *
     char *dir = fuse_connections_dir(cfg, true);
     int r = collect_from_mounts(list, res->self_mounts);
     if (r == 0 && dir)
-        r = collect_from_sysfs(list, dir);
+        r = collect_from_sysfs(list, dir, &res->warnings);
     free(dir);
     for (size_t i = 0; i < list->len; i++) {
         struct fuse_connection *c = &list->items[i];

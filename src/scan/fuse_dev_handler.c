@@ -42,7 +42,7 @@ static void fuse_dev_on_fd(struct proc_ctx *ctx, void *state, const struct fd_en
     char entry[32];
     uint64_t conn;
     snprintf(entry, sizeof(entry), "fdinfo/%d", fd->fd);
-    int r = read_file_at(ctx->dirfd, entry, buf);
+    int r = read_file_at(ctx->dirfd, entry, buf, READ_CAP_SMALL);
     if (r < 0) {
         if (r != -ENOENT)
             proc_ctx_report(ctx, r, entry);

@@ -102,7 +102,7 @@ static void scan_connection(struct sysfs_pass *p, const char *dir, uint32_t conn
     if (p->cfg->npids && !server)
         return;
     snprintf(path, sizeof(path), "%s/%u/backing_files", dir, conn);
-    int r = read_file_at(AT_FDCWD, path, &p->buf);
+    int r = read_file_at(AT_FDCWD, path, &p->buf, READ_CAP_TABLE);
     struct name_table table;
     struct parse_error err = {0, NULL};
     if (r == -ENOENT) {
@@ -110,7 +110,7 @@ static void scan_connection(struct sysfs_pass *p, const char *dir, uint32_t conn
         if (kernel_has_passthrough(&res->kernel))
             VEC_APPEND(&res->fuse_unlisted, unlisted);
     } else if (r < 0) {
-        warning_add(&res->warnings, warning_kind_for_errno(r), pid, path, "%s", strerror(-r));
+        warning_add(&res->warnings, warning_kind_for_errno(r), pid, path, "%s", read_error_text(r));
     } else if (name_table_parse(p->buf.data, p->buf.len, 0, 1, &table, &err) < 0) {
         warning_add(&res->warnings, WARN_MALFORMED, pid, path,
                     "malformed backing_files: line %u: %s", err.line,

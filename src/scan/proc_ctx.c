@@ -1,5 +1,6 @@
 #include "scan/proc_ctx.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +23,8 @@ int proc_ctx_report(struct proc_ctx *ctx, int err, const char *what)
     if (per_process && ctx->reported)
         return err;
     ctx->reported |= per_process;
-    const char *reason = kind == WARN_VANISHED ? "process exited during the scan" : strerror(-err);
+    const char *reason =
+        kind == WARN_VANISHED ? "process exited during the scan" : read_error_text(err);
     warning_add(&ctx->out->warnings, kind, ctx->proc->pid, proc_ctx_path(ctx, what), "%s", reason);
     return err;
 }
@@ -34,6 +36,8 @@ struct mount_ns *proc_ctx_mounts(struct proc_ctx *ctx)
         ctx->mounts_loaded = true;
         ctx->mounts = mount_cache_get(&ctx->out->mounts, ctx->proc->mnt_ns,
                                       proc_ctx_path(ctx, "mountinfo"), &err);
+        if (!ctx->mounts && err != -ENOENT && err != -ESRCH)
+            proc_ctx_report(ctx, err, "mountinfo");
     }
     return ctx->mounts;
 }

@@ -203,7 +203,7 @@ static bool mapping_is_listed(const struct scan_config *cfg, const struct map_en
 static void scan_maps(struct proc_ctx *ctx, void **states, const struct file_record *exe)
 {
     struct read_buf *buf = &ctx->out->file_buf;
-    int r = read_file_at(ctx->dirfd, "maps", buf);
+    int r = read_file_at(ctx->dirfd, "maps", buf, READ_CAP_MAPS);
     if (r < 0) {
         proc_ctx_report(ctx, r, "maps");
         return;
@@ -411,6 +411,22 @@ int scan_processes(const struct scan_config *cfg, struct scan_result *res)
     return r;
 }
 
+/* A warning about proc_root/what, a file every stage reads. */
+static void warn_about(struct scan_result *res, const struct scan_config *cfg, const char *what,
+                       enum warning_kind kind, const char *reason)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", cfg->proc_root, what);
+    warning_add(&res->warnings, kind, 0, path, "%s", reason);
+}
+
+static void warn_unreadable(struct scan_result *res, const struct scan_config *cfg,
+                            const char *what, int err)
+{
+    enum warning_kind kind = warning_kind_for_errno(err);
+    warn_about(res, cfg, what, kind == WARN_PERMISSION ? kind : WARN_IO, read_error_text(err));
+}
+
 int scan_result_init(struct scan_result *res, const struct scan_config *cfg)
 {
     char path[4096], line[128];
@@ -419,8 +435,13 @@ int scan_result_init(struct scan_result *res, const struct scan_config *cfg)
     int proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (proc_fd < 0)
         return -errno;
-    if (read_line_at(proc_fd, "sys/kernel/osrelease", line, sizeof(line)) == 0)
+    int r = read_line_at(proc_fd, "sys/kernel/osrelease", line, sizeof(line));
+    if (r == 0)
         res->kernel = kernel_release_parse(line);
+    if (r == 0 && !res->kernel.known)
+        warn_about(res, cfg, "sys/kernel/osrelease", WARN_MALFORMED, "not a kernel release");
+    else if (r < 0 && r != -ENOENT)
+        warn_unreadable(res, cfg, "sys/kernel/osrelease", r);
     struct read_buf link = {0};
     if (read_link_at(proc_fd, "self/ns/mnt", &link) == 0 &&
         mnt_ns_link_parse(link.data, &res->self_mnt_ns) < 0)
@@ -430,6 +451,8 @@ int scan_result_init(struct scan_result *res, const struct scan_config *cfg)
     int err = 0;
     snprintf(path, sizeof(path), "%s/self/mountinfo", cfg->proc_root);
     res->self_mounts = mount_cache_get(&res->mounts, res->self_mnt_ns, path, &err);
+    if (!res->self_mounts && err != -ENOENT)
+        warn_unreadable(res, cfg, "self/mountinfo", err);
     return 0;
 }
 

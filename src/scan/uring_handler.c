@@ -71,7 +71,7 @@ static int read_ring_fdinfo(struct proc_ctx *ctx, int fd, struct uring_fdinfo *i
     snprintf(entry, sizeof(entry), "fdinfo/%d", fd);
 
     for (int attempt = 0;; attempt++) {
-        int r = read_file_at(ctx->dirfd, entry, buf);
+        int r = read_file_at(ctx->dirfd, entry, buf, READ_CAP_TABLE);
         if (r == -ENOENT)
             return r; /* the ring was closed while we looked */
         if (r < 0)
