@@ -11,6 +11,8 @@
 
 #include "core/file_columns.h"
 #include "core/fuse_conn.h"
+#include "output/messages.h"
+#include "parse/text_escape.h"
 #include "pipeline.h"
 #include "util/vec.h"
 
@@ -63,8 +65,10 @@ static void usage(FILE *out)
 
 static int usage_error(const char *fmt, const char *arg)
 {
+    char *safe = terminal_escape(arg, strlen(arg), false);
     fputs("lshidden: ", stderr);
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, safe ? safe : "?");
+    free(safe);
     fputs("\nTry 'lshidden --help' for more information.\n", stderr);
     return -EINVAL;
 }
@@ -241,6 +245,15 @@ static void config_from_cli(const struct cli *cli, struct pipeline_config *cfg)
     }
 }
 
+/* Whether everything printed reached stdout; says why not once. */
+static bool stdout_flushed(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return true;
+    message_write_error(errno ? -errno : -EIO);
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
@@ -251,8 +264,10 @@ int main(int argc, char **argv)
         choose_columns(&cli);
         config_from_cli(&cli, &cfg);
         r = pipeline_run(&cfg);
+    } else if (r > 0) {
+        r = stdout_flushed() ? EXIT_ROWS : EXIT_TROUBLE; /* --help, --version */
     } else {
-        r = r > 0 ? EXIT_ROWS : EXIT_TROUBLE;
+        r = EXIT_TROUBLE;
     }
     free(cli.pid_list.items);
     return r;

@@ -11,6 +11,7 @@
 #include "mount/mount_filter.h"
 #include "mount/mount_target.h"
 #include "output/journal.h"
+#include "output/messages.h"
 #include "output/mount_summary.h"
 #include "scan/fuse_connections.h"
 #include "scan/fuse_sysfs.h"
@@ -35,7 +36,7 @@ static int resolve_target(struct run *run)
     int err = mount_target_resolve(&run->target, run->cfg->mount_path, run->res.self_mounts,
                                    run->res.self_mnt_ns, run->scan.live);
     if (err < 0) {
-        fprintf(stderr, "lshidden: %s: %s\n", run->cfg->mount_path, strerror(-err));
+        message_path_error("", run->cfg->mount_path, strerror(-err));
         return err;
     }
     run->has_target = true;
@@ -134,8 +135,8 @@ static int write_files(struct run *run)
 static int finish(struct run *run, int r)
 {
     int status = run->rows ? EXIT_ROWS : EXIT_NO_ROWS;
-    if (r < 0 && r != -EPIPE)
-        fprintf(stderr, "lshidden: write error: %s\n", strerror(-r));
+    if (r < 0)
+        message_write_error(r);
     if (r < 0)
         status = EXIT_TROUBLE;
     warnings_print_summary(&run->res.warnings, stderr);
@@ -145,8 +146,8 @@ static int finish(struct run *run, int r)
 static int list_columns(const struct pipeline_config *cfg)
 {
     int r = output_column_list(cfg->json, &cfg->out, stdout);
-    if (r < 0 && r != -EPIPE)
-        fprintf(stderr, "lshidden: write error: %s\n", strerror(-r));
+    if (r < 0)
+        message_write_error(r);
     return r < 0 ? EXIT_TROUBLE : EXIT_ROWS;
 }
 
@@ -165,7 +166,7 @@ int pipeline_run(const struct pipeline_config *cfg)
     struct run run = {.cfg = cfg, .scan = cfg->scan};
     int r = scan_result_init(&run.res, &run.scan);
     if (r < 0)
-        fprintf(stderr, "lshidden: cannot scan %s: %s\n", run.scan.proc_root, strerror(-r));
+        message_path_error("cannot scan ", run.scan.proc_root, strerror(-r));
     else if (cfg->mode == MODE_MOUNT)
         r = resolve_target(&run);
     if (r < 0) {
@@ -179,7 +180,7 @@ int pipeline_run(const struct pipeline_config *cfg)
     if (cfg->deep)
         run.deep = kernel_view_finish(&run.kernel, &run.res.warnings);
     if (r < 0) {
-        fprintf(stderr, "lshidden: cannot scan %s: %s\n", run.scan.proc_root, strerror(-r));
+        message_path_error("cannot scan ", run.scan.proc_root, strerror(-r));
         run_free(&run);
         return EXIT_TROUBLE;
     }

@@ -140,7 +140,9 @@ static int put_warning(struct json_buffer *out, const struct warning *w)
     json_object_set_new(obj, "pid", w->pid ? json_integer(w->pid) : json_null());
     json_object_set_new(obj, "path", w->path ? json_text(w->path) : json_null());
     json_object_set_new(obj, "reason", json_text(w->reason));
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* ASCII only: every C1 control and format character is \u-escaped,
+     * as in the rows. */
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     json_decref(obj);
     if (!text)
         return -ENOMEM;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse/text_escape.h"
 #include "util/vec.h"
 
 enum { JSON_FLUSH_AT = 256 * 1024 };
@@ -52,6 +53,26 @@ void json_buffer_puts(struct json_buffer *out, const char *s)
     json_buffer_put(out, s, strlen(s));
 }
 
+static char *put_u16(char *p, unsigned v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    *p++ = '\\';
+    *p++ = 'u';
+    for (int shift = 12; shift >= 0; shift -= 4)
+        *p++ = hex[(v >> shift) & 0xf];
+    return p;
+}
+
+/* \uXXXX, or a surrogate pair beyond the BMP. */
+static char *put_u_escape(char *p, uint32_t cp)
+{
+    if (cp < 0x10000)
+        return put_u16(p, cp);
+    cp -= 0x10000;
+    p = put_u16(p, 0xd800 | (cp >> 10));
+    return put_u16(p, 0xdc00 | (cp & 0x3ff));
+}
+
 void json_buffer_put_string(struct json_buffer *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -63,6 +84,20 @@ void json_buffer_put_string(struct json_buffer *out, const char *s, size_t len)
     *p++ = '"';
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        uint32_t cp;
+        size_t n = c >= 0x80 ? utf8_next(s + i, len - i, &cp) : 0;
+        if (n > 1) {
+            /* C1 controls and invisible format characters are escaped, so
+             * a consumer that prints a value cannot be driven by it. */
+            if (unicode_is_unsafe(cp)) {
+                p = put_u_escape(p, cp);
+            } else {
+                memcpy(p, s + i, n);
+                p += n;
+            }
+            i += n - 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
             *p++ = (char)c;
             continue;

@@ -88,25 +88,52 @@ char *utf8_replace_invalid(const char *s, size_t len)
     return out;
 }
 
-static uint32_t utf8_decode(const unsigned char *s, size_t n)
+size_t utf8_next(const char *s, size_t len, uint32_t *cp)
 {
     static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
-    uint32_t cp = s[0] & lead_mask[n];
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = utf8_seq_len(p, len);
+    if (n == 0)
+        return 0;
+    *cp = p[0] & lead_mask[n];
     for (size_t i = 1; i < n; i++)
-        cp = cp << 6 | (s[i] & 0x3f);
-    return cp;
+        *cp = *cp << 6 | (p[i] & 0x3f);
+    return n;
 }
 
-/* Printable by the terminal as is: not a C0/C1 control, not DEL, and (for
- * multibyte characters) something the locale knows to be printable. */
-static bool printable_seq(const unsigned char *s, size_t n, bool keep_utf8)
+/* Unicode's format characters (category Cf, as of Unicode 15.1), which
+ * are invisible and may reorder or hide the text around them. */
+static const struct {
+    uint32_t first, last;
+} format_chars[] = {
+    {0x00ad, 0x00ad},   {0x0600, 0x0605},   {0x061c, 0x061c},   {0x06dd, 0x06dd},
+    {0x070f, 0x070f},   {0x0890, 0x0891},   {0x08e2, 0x08e2},   {0x180e, 0x180e},
+    {0x200b, 0x200f},   {0x202a, 0x202e},   {0x2060, 0x2064},   {0x2066, 0x206f},
+    {0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd}, {0x110cd, 0x110cd},
+    {0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001},
+    {0xe0020, 0xe007f},
+};
+
+bool unicode_is_unsafe(uint32_t cp)
+{
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+        return true; /* C0, DEL, C1 */
+    if (cp == 0x2028 || cp == 0x2029)
+        return true; /* line and paragraph separators */
+    for (size_t i = 0; i < sizeof(format_chars) / sizeof(format_chars[0]); i++)
+        if (cp >= format_chars[i].first && cp <= format_chars[i].last)
+            return true;
+    return false;
+}
+
+/* Printable by the terminal as is: nothing unsafe, not the backslash our
+ * escapes start with, and (for multibyte characters) something the locale
+ * knows to be printable. */
+static bool printable_seq(const char *s, size_t n, uint32_t cp, bool keep_utf8)
 {
     if (n == 1)
-        return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '\\';
-    if (!keep_utf8)
-        return false;
-    uint32_t cp = utf8_decode(s, n);
-    return cp >= 0xa0 && wcwidth((wchar_t)cp) >= 0;
+        return !unicode_is_unsafe(cp) && s[0] != '\\';
+    return keep_utf8 && !unicode_is_unsafe(cp) && wcwidth((wchar_t)cp) >= 0;
 }
 
 char *terminal_escape(const char *s, size_t len, bool keep_utf8)
@@ -117,9 +144,10 @@ char *terminal_escape(const char *s, size_t len, bool keep_utf8)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq_len(p + i, len - i);
+        uint32_t cp = 0;
+        size_t n = utf8_next(s + i, len - i, &cp);
         size_t count = n ? n : 1;
-        if (n && printable_seq(p + i, n, keep_utf8)) {
+        if (n && printable_seq(s + i, n, cp, keep_utf8)) {
             memcpy(out + o, s + i, n);
             o += n;
         } else {

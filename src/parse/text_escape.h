@@ -4,8 +4,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 bool utf8_valid(const char *s, size_t len);
+
+/* The length (1-4) of the valid UTF-8 sequence at s, with its code point
+ * in *cp; 0 if the bytes there are not valid UTF-8. */
+size_t utf8_next(const char *s, size_t len, uint32_t *cp);
+
+/* Whether a code point must never reach a terminal raw: C0 and C1
+ * controls, DEL, Unicode format characters (Cf: bidirectional embeddings,
+ * overrides and isolates, zero-width characters, U+FEFF, U+061C, ...) and
+ * the line and paragraph separators. */
+bool unicode_is_unsafe(uint32_t cp);
 
 /* Lower-case hex of the bytes; malloc'd, NULL on allocation failure. */
 char *hex_encode(const char *s, size_t len);
@@ -14,11 +25,12 @@ char *hex_encode(const char *s, size_t len);
  * U+FFFD; malloc'd, NULL on allocation failure. */
 char *utf8_replace_invalid(const char *s, size_t len);
 
-/* Copy in which control characters (C0, DEL, C1), invalid UTF-8,
- * characters the locale cannot print and the backslash itself are written
- * as \xHH, so a name can neither drive the terminal nor be confused with an
- * escape.  keep_utf8 false (a non-UTF-8 locale) escapes every non-ASCII
- * byte.  malloc'd. */
+/* Copy in which every unsafe character (see unicode_is_unsafe), invalid
+ * UTF-8, characters the locale cannot print and the backslash itself are
+ * written as \xHH, byte by byte, so a name can neither drive the terminal,
+ * hide or reorder text, nor be confused with an escape.  The one escaping
+ * function of every text mode and message.  keep_utf8 false (a non-UTF-8 locale) escapes every
+ * non-ASCII byte.  malloc'd. */
 char *terminal_escape(const char *s, size_t len, bool keep_utf8);
 
 #endif
