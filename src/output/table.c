@@ -4,6 +4,7 @@
 
 #include <libsmartcols/libsmartcols.h>
 
+#include "output/cell_fit.h"
 #include "output/output.h"
 #include "parse/text_escape.h"
 
@@ -57,6 +58,35 @@ static int add_row(struct libscols_table *tb, const void *row, const struct outp
     return 0;
 }
 
+/* Cuts the rare cell that is far wider than the rest of its column, in
+ * every column but the last, which may run as long as it needs. */
+static int fit_column(struct libscols_table *tb, size_t col, size_t nrows, bool utf8)
+{
+    struct libscols_iter *iter = scols_new_iter(SCOLS_ITER_FORWARD);
+    size_t *widths = calloc(nrows + 1, sizeof(*widths)), n = 0;
+    struct libscols_line *line;
+    int r = iter && widths ? 0 : -ENOMEM;
+    while (r == 0 && n < nrows && scols_table_next_line(tb, iter, &line) == 0) {
+        const char *data = scols_cell_get_data(scols_line_get_cell(line, col));
+        widths[n++] = data ? text_width(data, utf8) : 0;
+    }
+    const char *header =
+        scols_cell_get_data(scols_column_get_header(scols_table_get_column(tb, col)));
+    size_t limit = r == 0 ? cell_fit_limit(widths, n, header ? text_width(header, utf8) : 0) : 0;
+    scols_reset_iter(iter, SCOLS_ITER_FORWARD);
+    while (r == 0 && scols_table_next_line(tb, iter, &line) == 0) {
+        struct libscols_cell *cell = scols_line_get_cell(line, col);
+        const char *data = scols_cell_get_data(cell);
+        if (!data || text_width(data, utf8) <= limit)
+            continue;
+        char *cut = text_cut(data, limit, utf8);
+        r = cut ? scols_cell_refer_data(cell, cut) : -ENOMEM;
+    }
+    free(widths);
+    scols_free_iter(iter);
+    return r;
+}
+
 int output_table(const struct output_rows *rows, const struct output_options *opts, FILE *stream)
 {
     struct libscols_table *tb = scols_new_table();
@@ -73,6 +103,9 @@ int output_table(const struct output_rows *rows, const struct output_options *op
     int r = add_columns(tb, opts);
     for (size_t i = 0; r == 0 && i < rows->count; i++)
         r = add_row(tb, rows->at(rows->ctx, i), opts, utf8);
+    /* Raw output is not padded: nothing to fit. */
+    for (size_t c = 0; r == 0 && !opts->raw && c + 1 < opts->ncolumns; c++)
+        r = fit_column(tb, c, rows->count, utf8);
     if (r == 0 && rows->count)
         r = scols_print_table(tb);
     scols_unref_table(tb);
