@@ -13,6 +13,7 @@
 #include "output/journal.h"
 #include "output/messages.h"
 #include "output/mount_summary.h"
+#include "sandbox.h"
 #include "scan/fuse_connections.h"
 #include "scan/fuse_sysfs.h"
 
@@ -106,6 +107,7 @@ static int write_connections(struct run *run)
             list.items[i].has_backing = true;
     fuse_connections_count_backing(&list, &run->res.records);
     struct output_rows rows = output_rows_of_connections(&list);
+    sandbox_enter(SANDBOX_OUTPUT);
     if (r == 0)
         r = run->cfg->json ? output_json(&rows, &run->res.warnings, &run->cfg->out, stdout)
                            : output_table(&rows, &run->cfg->out, stdout);
@@ -120,6 +122,7 @@ static int write_files(struct run *run)
     const struct record_list *records = &run->res.records;
     struct output_rows rows = output_rows_of_records(records);
     run->rows = records->len;
+    sandbox_enter(SANDBOX_OUTPUT);
     if (cfg->json)
         return output_json(&rows, &run->res.warnings, &cfg->out, stdout);
     if (cfg->journal)
@@ -140,14 +143,17 @@ static int finish(struct run *run, int r)
     if (r < 0)
         status = EXIT_TROUBLE;
     warnings_print_summary(&run->res.warnings, stderr);
+    sandbox_report();
     return status;
 }
 
 static int list_columns(const struct pipeline_config *cfg)
 {
+    sandbox_enter(SANDBOX_OUTPUT);
     int r = output_column_list(cfg->json, &cfg->out, stdout);
     if (r < 0)
         message_write_error(r);
+    sandbox_report();
     return r < 0 ? EXIT_TROUBLE : EXIT_ROWS;
 }
 
@@ -186,6 +192,7 @@ int pipeline_run(const struct pipeline_config *cfg)
     }
 
     merge_kernel_tables(&run);
+    sandbox_enter(SANDBOX_HOLDERS); /* BPF is unloaded and the walk is done */
     if (cfg->mode == MODE_MOUNT)
         find_holders(&run);
     r = cfg->mode == MODE_FUSE ? write_connections(&run) : write_files(&run);
