@@ -84,12 +84,12 @@ static int install_output_filter(void)
     int r = ctx ? 0 : -ENOMEM;
     for (size_t i = 0; r == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-    /* isatty() on the output stream. */
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, TIOCGWINSZ));
+    /* isatty() and the terminal's width, on the output stream. */
+    static const unsigned long ioctls[] = {TCGETS, TIOCGWINSZ};
+    for (size_t i = 0; r == 0 && i < sizeof(ioctls) / sizeof(ioctls[0]); i++) {
+        struct scmp_arg_cmp request = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = ioctls[i]};
+        r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &request);
+    }
     if (r == 0)
         r = seccomp_load(ctx);
     seccomp_release(ctx);
