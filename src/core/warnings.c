@@ -27,6 +27,21 @@ void warning_add(struct warning_list *list, enum warning_kind kind, pid_t pid, c
     list->len++;
 }
 
+const char *warning_kind_name(enum warning_kind kind)
+{
+    static const char *const names[WARN_KIND_COUNT] = {
+        [WARN_PERMISSION] = "permission",
+        [WARN_VANISHED] = "vanished",
+        [WARN_RING_BUSY] = "ring-busy",
+        [WARN_MALFORMED] = "malformed",
+        [WARN_IO] = "io",
+        [WARN_NOT_FOUND] = "not-found",
+        [WARN_FUSE_HIDDEN] = "fuse-hidden",
+        [WARN_DEEP] = "deep",
+    };
+    return kind < WARN_KIND_COUNT ? names[kind] : "unknown";
+}
+
 enum warning_kind warning_kind_for_errno(int err)
 {
     if (err < 0)

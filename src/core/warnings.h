@@ -17,6 +17,7 @@ enum warning_kind {
     WARN_NOT_FOUND,   /* a process asked for with -p that does not exist */
     WARN_FUSE_HIDDEN, /* FUSE backing files this kernel does not list */
     WARN_DEEP,        /* --deep could not run, or not all of it */
+    WARN_KIND_COUNT
 };
 
 struct warning {
@@ -34,6 +35,9 @@ struct warning_list {
 __attribute__((format(printf, 5, 6))) void warning_add(struct warning_list *list,
                                                        enum warning_kind kind, pid_t pid,
                                                        const char *path, const char *fmt, ...);
+
+/* "permission", "ring-busy", ...: a kind's name for machines (--prometheus). */
+const char *warning_kind_name(enum warning_kind kind);
 
 /* Maps a failed read of a process's file to a warning kind. */
 enum warning_kind warning_kind_for_errno(int err);
