@@ -49,6 +49,11 @@ void warnings_print_summary(const struct warning_list *list, FILE *stream);
 /* Moves every warning of src to the end of list (src ends up empty). */
 int warning_list_move(struct warning_list *list, struct warning_list *src);
 
+/* Drops each warning from index from on that repeats an earlier one (kind,
+ * pid, path and reason): --prometheus runs the holder finders once per
+ * mount, and most of what they cannot read is the same every time. */
+void warning_list_drop_repeats(struct warning_list *list, size_t from);
+
 /* By pid, keeping the order of each process's own warnings. */
 void warning_list_sort(struct warning_list *list);
 void warning_list_free(struct warning_list *list);
