@@ -92,6 +92,14 @@ def contract_json_keys():
     return contract_section_keys()
 
 
+def need_tools(test, *names):
+    """Skips test unless every one of the programs is on PATH (each is in
+    scripts/install-deps)."""
+    for name in names:
+        if shutil.which(name) is None:
+            test.skipTest(f"{name} is not installed")
+
+
 def is_root():
     return os.geteuid() == 0
 
@@ -330,8 +338,7 @@ def prometheus_family(samples, name, *keys):
 
 def promtool_check_metrics(test, text):
     """promtool check metrics accepts text without a single complaint."""
-    if shutil.which("promtool") is None:
-        test.skipTest("promtool is not installed (Debian package prometheus)")
+    need_tools(test, "promtool")
     result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                             text=True, timeout=DEFAULT_TIMEOUT)
     test.assertEqual((result.returncode, result.stdout, result.stderr), (0, "", ""),
