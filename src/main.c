@@ -18,7 +18,13 @@
 
 struct cli {
     bool all, json, noheadings, raw, list_columns, journal, fuse, deep;
-    const char *proc_root, *sys_root, *mount_path;
+    bool prometheus, prometheus_pids;
+    const char *proc_root, *sys_root;
+    const char *mount_path; /* the last -m: the one that counts, but with --prometheus */
+    struct {
+        const char **items;
+        size_t len, cap;
+    } mount_list;            /* every -m, for --prometheus */
     const char *output_list; /* -o, parsed once the mode is known */
     struct {
         pid_t *items;
@@ -55,10 +61,17 @@ static void usage(FILE *out)
           "     --fuse             list FUSE connections: mounts, servers, load, backing files\n"
           "     --journal          with --mount, one line per holder for a journal or hook\n"
           "\n"
+          "Metrics:\n"
+          "     --prometheus       print counts in the Prometheus text format, for\n"
+          "                          node_exporter's textfile collector; --mount may be\n"
+          "                          given several times\n"
+          "     --prometheus-pids  --prometheus with a pid label on the hidden files\n"
+          "\n"
           " -h, --help             display this help\n"
           " -V, --version          display version\n"
           "\n"
-          "Exit status: 0 if files (or holders) were listed, 1 if none were, 2 on errors.\n"
+          "Exit status: 0 if files (or holders) were listed, 1 if none were, 2 on errors;\n"
+          "with --prometheus 0 once the metrics are written.\n"
           "For more details see lshidden(1).\n",
           out);
 }
@@ -135,7 +148,41 @@ static int parse_columns(struct cli *cli, const char *list)
     return cli->ncolumns ? 0 : usage_error("no columns in '%s'", list);
 }
 
-enum { OPT_LIST_COLUMNS = 0x100, OPT_PROC_ROOT, OPT_SYS_ROOT, OPT_JOURNAL, OPT_FUSE, OPT_DEEP };
+enum {
+    OPT_LIST_COLUMNS = 0x100,
+    OPT_PROC_ROOT,
+    OPT_SYS_ROOT,
+    OPT_JOURNAL,
+    OPT_FUSE,
+    OPT_DEEP,
+    OPT_PROMETHEUS,
+    OPT_PROMETHEUS_PIDS,
+};
+
+/* Counts have no rows or columns to format, and no connections. */
+static int check_prometheus(const struct cli *cli)
+{
+    const struct {
+        bool given;
+        const char *name;
+    } others[] = {
+        {cli->json, "--json"},
+        {cli->journal, "--journal"},
+        {cli->fuse, "--fuse"},
+        {cli->list_columns, "--list-columns"},
+        {cli->output_list != NULL, "--output"},
+    };
+    for (size_t i = 0; cli->prometheus && i < sizeof(others) / sizeof(others[0]); i++)
+        if (others[i].given)
+            return usage_error("--prometheus and %s are mutually exclusive", others[i].name);
+    return 0;
+}
+
+static int add_mount(struct cli *cli, const char *path)
+{
+    cli->mount_path = path;
+    return VEC_APPEND(&cli->mount_list, path);
+}
 
 /* Returns 0 to go on, 1 when done (help, version), -errno on error. */
 static int parse_args(struct cli *cli, int argc, char **argv)
@@ -154,6 +201,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         {"journal", no_argument, NULL, OPT_JOURNAL},
         {"fuse", no_argument, NULL, OPT_FUSE},
         {"deep", no_argument, NULL, OPT_DEEP},
+        {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
+        {"prometheus-pids", no_argument, NULL, OPT_PROMETHEUS_PIDS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -171,10 +220,12 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         case OPT_LIST_COLUMNS: cli->list_columns = true; break;
         case OPT_PROC_ROOT: cli->proc_root = optarg; break;
         case OPT_SYS_ROOT: cli->sys_root = optarg; break;
-        case 'm': cli->mount_path = optarg; break;
+        case 'm': r = add_mount(cli, optarg); break;
         case OPT_JOURNAL: cli->journal = true; break;
         case OPT_FUSE: cli->fuse = true; break;
         case OPT_DEEP: cli->deep = true; break;
+        case OPT_PROMETHEUS: cli->prometheus = true; break;
+        case OPT_PROMETHEUS_PIDS: cli->prometheus = cli->prometheus_pids = true; break;
         case 'h': usage(stdout); return 1;
         case 'V': printf("lshidden %s\n", LSHIDDEN_VERSION); return 1;
         case ':': return usage_error("option requires an argument: '%s'", argv[optind - 1]);
@@ -183,6 +234,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
     }
     if (r == 0 && optind < argc)
         return usage_error("unexpected argument: '%s'", argv[optind]);
+    if (r == 0)
+        r = check_prometheus(cli);
     if (r == 0 && cli->fuse && cli->mount_path)
         return usage_error("%s", "--fuse and --mount are mutually exclusive");
     if (r == 0 && cli->deep && cli->proc_root)
@@ -216,6 +269,8 @@ static enum pipeline_mode cli_mode(const struct cli *cli)
 {
     if (cli->list_columns)
         return MODE_LIST_COLUMNS;
+    if (cli->prometheus)
+        return MODE_PROMETHEUS;
     if (cli->mount_path)
         return MODE_MOUNT;
     return cli->fuse ? MODE_FUSE : MODE_LIST;
@@ -229,7 +284,10 @@ static void config_from_cli(const struct cli *cli, struct pipeline_config *cfg)
     cfg->json = cli->json;
     cfg->journal = cli->journal;
     cfg->deep = cli->deep;
-    cfg->mount_path = cli->mount_path;
+    cfg->prometheus_pids = cli->prometheus_pids;
+    /* Elsewhere the last --mount wins, as it always did. */
+    cfg->mount_paths = cli->prometheus ? cli->mount_list.items : &cli->mount_path;
+    cfg->nmount_paths = cli->prometheus ? cli->mount_list.len : cli->mount_path != NULL;
     cfg->out = (struct output_options){cli_column_set(cli), cli->columns, cli->ncolumns,
                                        cli->noheadings, cli->raw};
     scan->proc_root = cli->proc_root ? cli->proc_root : "/proc";
@@ -261,7 +319,8 @@ int main(int argc, char **argv)
     int r = parse_args(&cli, argc, argv);
     if (r == 0) {
         struct pipeline_config cfg;
-        choose_columns(&cli);
+        if (!cli.prometheus)
+            choose_columns(&cli); /* counts need no column, nor the identity some read */
         config_from_cli(&cli, &cfg);
         r = pipeline_run(&cfg);
     } else if (r > 0) {
@@ -270,5 +329,6 @@ int main(int argc, char **argv)
         r = EXIT_TROUBLE;
     }
     free(cli.pid_list.items);
+    free(cli.mount_list.items);
     return r;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "deep/deep_merge.h"
 #include "deep/kernel_view.h"
@@ -13,6 +14,7 @@
 #include "output/journal.h"
 #include "output/messages.h"
 #include "output/mount_summary.h"
+#include "output/prometheus.h"
 #include "sandbox.h"
 #include "scan/fuse_connections.h"
 #include "scan/fuse_sysfs.h"
@@ -22,28 +24,56 @@ struct run {
     const struct pipeline_config *cfg;
     struct scan_config scan; /* cfg->scan, narrowed by --mount */
     struct scan_result res;
-    struct mount_target target;
-    bool has_target;
+    struct mount_target *targets; /* --mount: each mount once, in the order given */
+    size_t ntargets;
+    struct prom_mount *mounts; /* --prometheus: each target's holders, counted */
     struct kernel_view kernel;
     const struct deep_scan *deep; /* NULL without --deep, or when it could not run */
     size_t rows;                  /* rows printed */
+    struct timespec start;        /* of the run, for --prometheus */
 };
 
-/* --mount: mappings of other devices cannot hold the mount, so the scan
- * skips them before any stat(); references are matched by mount id,
- * whatever is printed. */
-static int resolve_target(struct run *run)
+/* Two paths on one mount are one target, so --prometheus never prints the
+ * same samples twice. */
+static int add_target(struct run *run, const char *path)
 {
-    int err = mount_target_resolve(&run->target, run->cfg->mount_path, run->res.self_mounts,
-                                   run->res.self_mnt_ns, run->scan.live);
+    struct mount_target *t = &run->targets[run->ntargets];
+    int err =
+        mount_target_resolve(t, path, run->res.self_mounts, run->res.self_mnt_ns, run->scan.live);
     if (err < 0) {
-        message_path_error("", run->cfg->mount_path, strerror(-err));
+        message_path_error("", path, strerror(-err));
         return err;
     }
-    run->has_target = true;
-    run->scan.only_dev = true;
-    run->scan.only_dev_major = run->target.dev_major;
-    run->scan.only_dev_minor = run->target.dev_minor;
+    for (size_t i = 0; i < run->ntargets; i++)
+        if (run->targets[i].mount_id == t->mount_id) {
+            mount_target_free(t);
+            return 0;
+        }
+    run->ntargets++;
+    return 0;
+}
+
+/* --mount: references are matched by mount id, whatever is printed.  With
+ * one target, mappings of other devices cannot hold it, so the scan skips
+ * them before any stat(); several targets share one scan of everything. */
+static int resolve_targets(struct run *run)
+{
+    const struct pipeline_config *cfg = run->cfg;
+    run->targets = calloc(cfg->nmount_paths, sizeof(*run->targets));
+    if (!run->targets) {
+        fprintf(stderr, "lshidden: %s\n", strerror(ENOMEM));
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->nmount_paths; i++) {
+        int err = add_target(run, cfg->mount_paths[i]);
+        if (err < 0)
+            return err;
+    }
+    if (run->ntargets == 1) {
+        run->scan.only_dev = true;
+        run->scan.only_dev_major = run->targets[0].dev_major;
+        run->scan.only_dev_minor = run->targets[0].dev_minor;
+    }
     run->scan.want_identity = true;
     return 0;
 }
@@ -77,11 +107,14 @@ static void merge_kernel_tables(struct run *run)
     warning_list_sort(&res->warnings);
 }
 
-static void find_holders(struct run *run)
+/* Filters records down to the target's holders and adds the holders that
+ * are not process references. */
+static void find_holders(struct run *run, const struct mount_target *target,
+                         struct record_list *records)
 {
     struct scan_result *res = &run->res;
     struct holder_scan hs = {
-        .target = &run->target,
+        .target = target,
         .proc_root = run->scan.proc_root,
         .sys_root = run->scan.sys_root,
         .dev_root = "/dev",
@@ -89,12 +122,41 @@ static void find_holders(struct run *run)
         .res = res,
         .processes = &res->processes,
         .arena = &res->arena,
-        .records = &res->records,
+        .records = records,
         .warnings = &res->warnings,
     };
-    mount_filter_records(&res->records, &run->target);
+    mount_filter_records(records, target);
     holders_find_all(&hs);
-    record_list_sort_by_holder(&res->records);
+    record_list_sort_by_holder(records);
+}
+
+/* --prometheus: one target's holders, found on a copy of the row pointers
+ * (the rows stay in the arena) and counted at once, since the next
+ * target's filter judges the same rows again. */
+static int count_target(struct run *run, size_t i)
+{
+    struct record_list rows;
+    size_t warned = run->res.warnings.len;
+    record_list_init(&rows, &run->res.arena);
+    int r = record_list_append(&rows, &run->res.records);
+    if (r == 0) {
+        find_holders(run, &run->targets[i], &rows);
+        prom_mount_count(&run->mounts[i], run->targets[i].mountpoint, &rows);
+        warning_list_drop_repeats(&run->res.warnings, warned);
+    }
+    record_list_free(&rows);
+    return r;
+}
+
+/* Every target from the one scan. */
+static int count_holders(struct run *run)
+{
+    if (run->ntargets && !(run->mounts = calloc(run->ntargets, sizeof(*run->mounts))))
+        return -ENOMEM;
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < run->ntargets; i++)
+        r = count_target(run, i);
+    return r;
 }
 
 static int write_connections(struct run *run)
@@ -126,18 +188,48 @@ static int write_files(struct run *run)
     if (cfg->json)
         return output_json(&rows, &run->res.warnings, &cfg->out, stdout);
     if (cfg->journal)
-        return mount_report_journal(records, &run->target, stdout);
+        return mount_report_journal(records, run->targets, stdout);
     int r = records->len ? output_table(&rows, &cfg->out, stdout) : 0;
-    if (r == 0 && run->has_target) {
-        mount_report_summary(records, &run->target, stdout);
+    if (r == 0 && run->ntargets) {
+        mount_report_summary(records, run->targets, stdout);
         r = fflush(stdout) == 0 ? 0 : -errno;
     }
     return r;
 }
 
+static int write_prometheus(struct run *run)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const struct prom_report report = {
+        .records = &run->res.records,
+        .pid_label = run->cfg->prometheus_pids,
+        .mounts = run->mounts,
+        .nmounts = run->ntargets,
+        .processes = &run->res.processes,
+        .warnings = &run->res.warnings,
+        .scan_seconds = (double)(now.tv_sec - run->start.tv_sec) +
+                        (double)(now.tv_nsec - run->start.tv_nsec) / 1e9,
+        .kernel_view = run->deep != NULL,
+    };
+    sandbox_enter(SANDBOX_OUTPUT);
+    return output_prometheus(&report, stdout);
+}
+
+static int write_output(struct run *run)
+{
+    switch (run->cfg->mode) {
+    case MODE_FUSE: return write_connections(run);
+    case MODE_PROMETHEUS: return write_prometheus(run);
+    default: return write_files(run);
+    }
+}
+
+/* --prometheus succeeds with the metrics written, whatever they count. */
 static int finish(struct run *run, int r)
 {
-    int status = run->rows ? EXIT_ROWS : EXIT_NO_ROWS;
+    bool listed = run->rows || run->cfg->mode == MODE_PROMETHEUS;
+    int status = listed ? EXIT_ROWS : EXIT_NO_ROWS;
     if (r < 0)
         message_write_error(r);
     if (r < 0)
@@ -160,8 +252,10 @@ static int list_columns(const struct pipeline_config *cfg)
 static void run_free(struct run *run)
 {
     kernel_view_free(&run->kernel);
-    if (run->has_target)
-        mount_target_free(&run->target);
+    for (size_t i = 0; i < run->ntargets; i++)
+        mount_target_free(&run->targets[i]);
+    free(run->targets);
+    free(run->mounts);
     scan_result_free(&run->res);
 }
 
@@ -170,11 +264,12 @@ int pipeline_run(const struct pipeline_config *cfg)
     if (cfg->mode == MODE_LIST_COLUMNS)
         return list_columns(cfg);
     struct run run = {.cfg = cfg, .scan = cfg->scan};
+    clock_gettime(CLOCK_MONOTONIC, &run.start);
     int r = scan_result_init(&run.res, &run.scan);
     if (r < 0)
         message_path_error("cannot scan ", run.scan.proc_root, strerror(-r));
-    else if (cfg->mode == MODE_MOUNT)
-        r = resolve_target(&run);
+    else if (cfg->nmount_paths)
+        r = resolve_targets(&run);
     if (r < 0) {
         run_free(&run);
         return EXIT_TROUBLE;
@@ -194,8 +289,11 @@ int pipeline_run(const struct pipeline_config *cfg)
     merge_kernel_tables(&run);
     sandbox_enter(SANDBOX_HOLDERS); /* BPF is unloaded and the walk is done */
     if (cfg->mode == MODE_MOUNT)
-        find_holders(&run);
-    r = cfg->mode == MODE_FUSE ? write_connections(&run) : write_files(&run);
+        find_holders(&run, run.targets, &run.res.records);
+    else if (cfg->mode == MODE_PROMETHEUS)
+        r = count_holders(&run); /* each --mount target on its own copy of the rows */
+    if (r == 0)
+        r = write_output(&run);
     int status = finish(&run, r);
     run_free(&run);
     return status;

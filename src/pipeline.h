@@ -6,6 +6,7 @@
 #define LSHIDDEN_PIPELINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "output/output.h"
 #include "scan/scan.h"
@@ -16,6 +17,7 @@ enum pipeline_mode {
     MODE_LIST,         /* open files (hidden ones, or all with -a) */
     MODE_MOUNT,        /* --mount PATH: what keeps it busy */
     MODE_FUSE,         /* --fuse: one row per FUSE connection */
+    MODE_PROMETHEUS,   /* --prometheus: counts, for node_exporter's textfile collector */
     MODE_LIST_COLUMNS, /* --list-columns */
 };
 
@@ -24,9 +26,13 @@ struct pipeline_config {
     struct scan_config scan;
     struct output_options out;
     bool json;
-    bool journal;           /* --mount --journal */
-    bool deep;              /* --deep: the kernel's own view */
-    const char *mount_path; /* MODE_MOUNT */
+    bool journal;         /* --mount --journal */
+    bool deep;            /* --deep: the kernel's own view */
+    bool prometheus_pids; /* --prometheus-pids: a pid label on hidden files */
+    /* --mount: exactly one path in MODE_MOUNT, any number in
+     * MODE_PROMETHEUS. */
+    const char *const *mount_paths;
+    size_t nmount_paths;
 };
 
 /* Runs it; returns the exit status (EXIT_*).  Errors are reported on

@@ -27,6 +27,21 @@ void warning_add(struct warning_list *list, enum warning_kind kind, pid_t pid, c
     list->len++;
 }
 
+const char *warning_kind_name(enum warning_kind kind)
+{
+    static const char *const names[WARN_KIND_COUNT] = {
+        [WARN_PERMISSION] = "permission",
+        [WARN_VANISHED] = "vanished",
+        [WARN_RING_BUSY] = "ring-busy",
+        [WARN_MALFORMED] = "malformed",
+        [WARN_IO] = "io",
+        [WARN_NOT_FOUND] = "not-found",
+        [WARN_FUSE_HIDDEN] = "fuse-hidden",
+        [WARN_DEEP] = "deep",
+    };
+    return kind < WARN_KIND_COUNT ? names[kind] : "unknown";
+}
+
 enum warning_kind warning_kind_for_errno(int err)
 {
     if (err < 0)
@@ -122,6 +137,35 @@ int warning_list_move(struct warning_list *list, struct warning_list *src)
     free(src->items);
     memset(src, 0, sizeof(*src));
     return 0;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_warning(const struct warning *a, const struct warning *b)
+{
+    return a->kind == b->kind && a->pid == b->pid && same_text(a->path, b->path) &&
+           same_text(a->reason, b->reason);
+}
+
+void warning_list_drop_repeats(struct warning_list *list, size_t from)
+{
+    size_t kept = from;
+    for (size_t i = from; i < list->len; i++) {
+        struct warning *w = &list->items[i];
+        bool repeated = false;
+        for (size_t k = 0; k < kept && !repeated; k++)
+            repeated = same_warning(&list->items[k], w);
+        if (repeated) {
+            free(w->path);
+            free(w->reason);
+        } else {
+            list->items[kept++] = *w;
+        }
+    }
+    list->len = kept;
 }
 
 void warning_list_free(struct warning_list *list)

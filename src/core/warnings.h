@@ -17,6 +17,7 @@ enum warning_kind {
     WARN_NOT_FOUND,   /* a process asked for with -p that does not exist */
     WARN_FUSE_HIDDEN, /* FUSE backing files this kernel does not list */
     WARN_DEEP,        /* --deep could not run, or not all of it */
+    WARN_KIND_COUNT
 };
 
 struct warning {
@@ -35,6 +36,9 @@ __attribute__((format(printf, 5, 6))) void warning_add(struct warning_list *list
                                                        enum warning_kind kind, pid_t pid,
                                                        const char *path, const char *fmt, ...);
 
+/* "permission", "ring-busy", ...: a kind's name for machines (--prometheus). */
+const char *warning_kind_name(enum warning_kind kind);
+
 /* Maps a failed read of a process's file to a warning kind. */
 enum warning_kind warning_kind_for_errno(int err);
 
@@ -44,6 +48,11 @@ void warnings_print_summary(const struct warning_list *list, FILE *stream);
 
 /* Moves every warning of src to the end of list (src ends up empty). */
 int warning_list_move(struct warning_list *list, struct warning_list *src);
+
+/* Drops each warning from index from on that repeats an earlier one (kind,
+ * pid, path and reason): --prometheus runs the holder finders once per
+ * mount, and most of what they cannot read is the same every time. */
+void warning_list_drop_repeats(struct warning_list *list, size_t from);
 
 /* By pid, keeping the order of each process's own warnings. */
 void warning_list_sort(struct warning_list *list);

@@ -39,7 +39,7 @@ static bool record_holds(struct file_record *rec, const struct mount_target *t)
     switch (source_info(rec->source)->match) {
     case MATCH_PROCESS_REF: return process_ref_holds(rec, t);
     case MATCH_FIXED_FILE: return fixed_file_holds(rec, t);
-    case MATCH_FUSE_BACKING: return rec->possible || fixed_file_holds(rec, t);
+    case MATCH_FUSE_BACKING: return fixed_file_holds(rec, t);
     case MATCH_URING_RING:
         /* With --deep the ring's files are rows of their own. */
         if (rec->method == METHOD_BPF)
@@ -57,6 +57,10 @@ void mount_filter_records(struct record_list *records, const struct mount_target
     pid_t self = getpid();
     for (size_t i = 0; i < records->len; i++) {
         struct file_record *rec = records->items[i];
+        /* A verdict is about one target: --prometheus filters the same
+         * rows against each of its mounts in turn. */
+        rec->possible = false;
+        rec->effect = EFFECT_NONE;
         /* lshidden's own cwd and libraries go away when it exits. */
         if ((rec->proc && rec->proc->pid == self) || !record_holds(rec, t))
             continue;

@@ -20,8 +20,8 @@ import time
 import unittest
 
 from lshidden_test import (lshidden_path, AnyOf, HelperProcess, contract_json_keys, contract_section_keys,
-                           describe, is_root, kernel_version, mount_points, run_command,
-                           run_json, run_lshidden, run_tests)
+                           describe, is_root, kernel_version, mount_points, need_tools,
+                           run_command, run_json, run_lshidden, run_tests)
 
 # Every --mount row has the file-record keys plus the --mount ones.
 ALL_KEYS = set(contract_json_keys()) | set(contract_section_keys("--mount"))
@@ -90,9 +90,7 @@ class MountHoldersTest(unittest.TestCase):
     # -- setup helpers (each registers its own cleanup) ------------------------
 
     def need_tool(self, *names):
-        for name in names:
-            if shutil.which(name) is None:
-                self.skipTest(f"{name} is not installed")
+        need_tools(self, *names)
 
     def run_ok(self, args, what=None):
         result = run_command(args)

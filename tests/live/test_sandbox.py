@@ -34,7 +34,7 @@ class Sandbox(unittest.TestCase):
 
     def test_every_mode_ends_with_nothing(self):
         for args in (["-a"], ["-a", "-J"], ["--mount", "/"], ["--mount", "/", "--journal"],
-                     ["--fuse"], ["--list-columns"], ["--deep", "-a", "-J"]):
+                     ["--fuse"], ["--list-columns"], ["--deep", "-a", "-J"], ["--prometheus"]):
             with self.subTest(args=args):
                 p, found = sandbox_lines(*args)
                 self.assertIn(p.returncode, (0, 1), p.stderr)

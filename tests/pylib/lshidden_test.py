@@ -92,6 +92,14 @@ def contract_json_keys():
     return contract_section_keys()
 
 
+def need_tools(test, *names):
+    """Skips test unless every one of the programs is on PATH (each is in
+    scripts/install-deps)."""
+    for name in names:
+        if shutil.which(name) is None:
+            test.skipTest(f"{name} is not installed")
+
+
 def is_root():
     return os.geteuid() == 0
 
@@ -291,6 +299,50 @@ class HelperProcess:
     def __exit__(self, *exc):
         self.stop(check=exc[0] is None)
         return False
+
+
+# ---- Prometheus text exposition format (--prometheus) ------------------------
+
+_PROM_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+_PROM_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
+_PROM_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+
+def parse_prometheus(text):
+    """The samples of a text exposition as [(name, {label: value}, value)],
+    label values unescaped.  Raises ValueError on a line that is neither a
+    sample, a comment nor blank."""
+    samples = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _PROM_SAMPLE.match(line)
+        if not match:
+            raise ValueError(f"not a sample: {line!r}")
+        labels, rest = {}, match.group(2) or ""
+        while rest:
+            label = _PROM_LABEL.match(rest)
+            if not label:
+                raise ValueError(f"bad labels: {line!r}")
+            value = re.sub(r'\\.', lambda m: _PROM_ESCAPES[m.group(0)], label.group(2))
+            labels[label.group(1)] = value
+            rest = rest[label.end():]
+        samples.append((match.group(1), labels, float(match.group(3))))
+    return samples
+
+
+def prometheus_family(samples, name, *keys):
+    """{tuple of the keys' label values: value} of one family's samples."""
+    return {tuple(labels[k] for k in keys): value for n, labels, value in samples if n == name}
+
+
+def promtool_check_metrics(test, text):
+    """promtool check metrics accepts text without a single complaint."""
+    need_tools(test, "promtool")
+    result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                            text=True, timeout=DEFAULT_TIMEOUT)
+    test.assertEqual((result.returncode, result.stdout, result.stderr), (0, "", ""),
+                     f"promtool check metrics:\n{text}")
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
