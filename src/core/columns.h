@@ -23,7 +23,8 @@ enum column_flags {
     COLF_DEFAULT = 1 << 3,
     COLF_NEEDS_IDENTITY = 1 << 4, /* needs a stat() of the file */
     COLF_MOUNT_ONLY = 1 << 5,     /* meaningful with --mount only */
-    COLF_RAW_BYTES = 1 << 6,      /* JSON adds KEY_raw: the hex of bytes that are not UTF-8 */
+    COLF_RAW_BYTES = 1 << 6,      /* JSON adds KEY_raw: the hex of bytes that are not UTF-8
+                                     (for a list: per item, or null when all are UTF-8) */
 };
 
 struct column_info {

@@ -34,7 +34,7 @@ static const struct column_info fuse_column_table[FCOL_COUNT] = {
     },
     [FCOL_MOUNTPOINT] = {
         .name = "MOUNTPOINT", .json_key = "mountpoints", .kind = COLKIND_STRING_LIST,
-        .width_hint = 0.3, .flags = COLF_DEFAULT,
+        .width_hint = 0.3, .flags = COLF_DEFAULT | COLF_RAW_BYTES,
         .help = "mount points of the connection in our mount namespace",
     },
     [FCOL_FSTYPE] = {

@@ -81,21 +81,42 @@ static void put_value(struct json_buffer *out, const struct column_value *v)
     }
 }
 
-/* KEY_raw: the exact bytes of a name that is not valid UTF-8, in hex. */
-static void put_raw_bytes(struct json_buffer *out, const struct column_value *v)
+/* The exact bytes of a name that is not valid UTF-8, in hex; null for one
+ * that is. */
+static void put_hex_or_null(struct json_buffer *out, const char *s, size_t len)
 {
-    size_t len = !v->null && v->str ? strlen(v->str) : 0;
-    if (v->null || !v->str || utf8_valid(v->str, len)) {
+    if (!s || utf8_valid(s, len)) {
         json_buffer_puts(out, "null");
         return;
     }
-    char *hex = hex_encode(v->str, len);
+    char *hex = hex_encode(s, len);
     if (!hex) {
         out->error = -ENOMEM;
         return;
     }
     json_buffer_put_string(out, hex, len * 2);
     free(hex);
+}
+
+/* KEY_raw: for a string, put_hex_or_null; for a list, null when every item
+ * is UTF-8, else one put_hex_or_null per item. */
+static void put_raw_bytes(struct json_buffer *out, const struct column_value *v)
+{
+    const char *s = v->null ? NULL : v->str;
+    size_t len = s ? strlen(s) : 0;
+    if (v->kind != COLKIND_STRING_LIST || !s || utf8_valid(s, len)) {
+        put_hex_or_null(out, s, len);
+        return;
+    }
+    json_buffer_puts(out, "[");
+    for (const char *p = s; *p;) {
+        size_t n = strcspn(p, ",");
+        if (p != s)
+            json_buffer_puts(out, ",");
+        put_hex_or_null(out, p, n);
+        p += n + (p[n] == ',');
+    }
+    json_buffer_puts(out, "]");
 }
 
 static void put_row(struct json_buffer *out, const void *row, const struct output_options *opts)
