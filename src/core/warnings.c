@@ -81,14 +81,17 @@ void warnings_print_summary(const struct warning_list *list, FILE *stream)
         const struct warning *w = &list->items[i];
         if (w->kind == WARN_PERMISSION || w->kind == WARN_VANISHED)
             continue;
-        /* Paths come from the kernel and may hold escape bytes. */
+        /* Paths come from the kernel, and reasons may quote names too. */
         char *path = w->path ? terminal_escape(w->path, strlen(w->path), false) : NULL;
+        char *reason = terminal_escape(w->reason, strlen(w->reason), false);
+        const char *why = reason ? reason : "?";
         if (w->pid)
             fprintf(stream, "lshidden: pid %d: %s%s%s\n", (int)w->pid, path ? path : "",
-                    path ? ": " : "", w->reason);
+                    path ? ": " : "", why);
         else
-            fprintf(stream, "lshidden: %s%s%s\n", path ? path : "", path ? ": " : "", w->reason);
+            fprintf(stream, "lshidden: %s%s%s\n", path ? path : "", path ? ": " : "", why);
         free(path);
+        free(reason);
         shown++;
     }
     if (other > shown)
