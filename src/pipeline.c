@@ -80,10 +80,11 @@ static int resolve_targets(struct run *run)
 
 static void start_kernel_view(struct run *run)
 {
-    char *fuse_ctl_dir = NULL;
+    int fuse_ctl_fd = -1;
     if (run->scan.live)
-        fuse_ctl_dir = fuse_connections_dir(&run->scan, mount_ns_has_fuse(run->res.self_mounts));
-    kernel_view_start(&run->kernel, fuse_ctl_dir, &run->res.warnings);
+        fuse_ctl_fd = fusectl_dirfd(&run->res.fusectl, run->scan.sys_root, run->scan.live,
+                                    mount_ns_has_fuse(run->res.self_mounts));
+    kernel_view_start(&run->kernel, fuse_ctl_fd, &run->res.warnings);
 }
 
 /* The kernel's tables beside /proc: FUSE backing files from /sys, then the

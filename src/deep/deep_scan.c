@@ -15,6 +15,7 @@
 
 #include "lshidden_deep.skel.h"
 #include "parse/proc_names.h"
+#include "scan/fusectl.h"
 #include "util/vec.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
@@ -232,9 +233,9 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
 /* Connections whose server is gone are reachable only through their
  * fusectl directory: hold one O_PATH fd on each while the iterators run, so
  * that deep_files meets them in lshidden's own fd table. */
-static void open_fuse_ctl_dirs(const char *dir, struct fd_list *fds)
+static void open_fuse_ctl_dirs(int ctl_fd, struct fd_list *fds)
 {
-    DIR *d = dir ? opendir(dir) : NULL;
+    DIR *d = fusectl_opendir(ctl_fd);
     struct dirent *de;
     while (d && (de = readdir(d))) {
         uint64_t conn;
@@ -272,7 +273,7 @@ static bool in_initial_pid_ns(void)
     return strcmp(link, "pid:[4026531836]") == 0;
 }
 
-int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir)
+int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
 {
     memset(ds, 0, sizeof(*ds));
     libbpf_set_print(libbpf_print);
@@ -296,7 +297,7 @@ int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir)
         return r;
     struct fd_list ctl_fds = {0};
     if (skel->rodata->with_fuse)
-        open_fuse_ctl_dirs(fuse_ctl_dir, &ctl_fds);
+        open_fuse_ctl_dirs(fuse_ctl_fd, &ctl_fds);
     r = run_iterators(ds, skel);
     close_fds(&ctl_fds);
     lshidden_deep__destroy(skel);

@@ -23,10 +23,10 @@ struct deep_scan {
 
 /* LSHIDDEN_DEEP_BTF names the kernel BTF file to use instead of
  * /sys/kernel/btf/vmlinux (kernels that keep it elsewhere, and tests).
- * fuse_ctl_dir: where fusectl is mounted (NULL if it is not), to reach
+ * fuse_ctl_fd: fusectl's connections directory (-1 if none), to reach
  * FUSE connections that no /dev/fuse fd holds any more.
  * Returns 0, or -errno with ds->unavailable set; the result is then empty. */
-int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir);
+int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd);
 void deep_scan_free(struct deep_scan *ds);
 
 /* Why the scan could not read FUSE backing-id tables, in a few words. */

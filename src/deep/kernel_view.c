@@ -6,14 +6,14 @@
 static void *kernel_view_thread(void *arg)
 {
     struct kernel_view *kv = arg;
-    deep_scan_run(kv->ds, kv->fuse_ctl_dir);
+    deep_scan_run(kv->ds, kv->fuse_ctl_fd);
     return NULL;
 }
 
-void kernel_view_start(struct kernel_view *kv, char *fuse_ctl_dir, struct warning_list *warnings)
+void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, struct warning_list *warnings)
 {
     memset(kv, 0, sizeof(*kv));
-    kv->fuse_ctl_dir = fuse_ctl_dir;
+    kv->fuse_ctl_fd = fuse_ctl_fd;
     kv->ds = calloc(1, sizeof(*kv->ds));
     if (!kv->ds) {
         warning_add(warnings, WARN_DEEP, 0, NULL, "--deep unavailable: out of memory");
@@ -55,6 +55,5 @@ void kernel_view_free(struct kernel_view *kv)
         deep_scan_free(kv->ds);
         free(kv->ds);
     }
-    free(kv->fuse_ctl_dir);
     memset(kv, 0, sizeof(*kv));
 }

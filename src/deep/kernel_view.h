@@ -12,14 +12,15 @@
 
 struct kernel_view {
     struct deep_scan *ds;
-    char *fuse_ctl_dir;
+    int fuse_ctl_fd; /* borrowed */
     pthread_t thread;
     bool threaded;
 };
 
-/* Starts the BPF pass.  fuse_ctl_dir (taken over, may be NULL): where
- * fusectl is mounted, to reach connections no /dev/fuse fd holds. */
-void kernel_view_start(struct kernel_view *kv, char *fuse_ctl_dir, struct warning_list *warnings);
+/* Starts the BPF pass.  fuse_ctl_fd (-1 if none, open until the pass is
+ * finished): fusectl's connections directory, to reach connections no
+ * /dev/fuse fd holds. */
+void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, struct warning_list *warnings);
 
 /* Waits for the pass and says, in one warning each, what it could not do.
  * Returns its findings, or NULL when it could not run at all. */

@@ -10,7 +10,6 @@
 
 #include "core/procfs_io.h"
 #include "parse/proc_names.h"
-#include "scan/fuse_sysfs.h"
 #include "util/vec.h"
 
 static struct fuse_connection *connection_get(struct fuse_connection_list *list, uint32_t conn)
@@ -41,11 +40,12 @@ static int collect_from_mounts(struct fuse_connection_list *list, const struct m
     return 0;
 }
 
-static void read_waiting(struct fuse_connection *c, const char *path, struct warning_list *warnings)
+static void read_waiting(struct fuse_connection *c, int dirfd, const char *name, const char *path,
+                         struct warning_list *warnings)
 {
     char line[64];
     uint64_t waiting;
-    int r = read_line_at(AT_FDCWD, path, line, sizeof(line));
+    int r = read_line_at(dirfd, name, line, sizeof(line));
     if (r == 0 && decimal_name_parse(line, UINT64_MAX, &waiting)) {
         c->waiting = waiting;
         c->has_waiting = true;
@@ -56,16 +56,16 @@ static void read_waiting(struct fuse_connection *c, const char *path, struct war
     }
 }
 
-static int collect_from_sysfs(struct fuse_connection_list *list, const char *dir,
+static int collect_from_sysfs(struct fuse_connection_list *list, const struct fusectl *ctl,
                               struct warning_list *warnings)
 {
-    DIR *d = opendir(dir);
+    DIR *d = fusectl_opendir(ctl->dirfd);
     struct dirent *de;
     uint64_t conn;
     if (!d)
         return 0;
     while ((de = readdir(d))) {
-        char path[4096];
+        char name[300], path[4096];
         if (!decimal_name_parse(de->d_name, UINT32_MAX, &conn))
             continue;
         struct fuse_connection *c = connection_get(list, (uint32_t)conn);
@@ -73,10 +73,11 @@ static int collect_from_sysfs(struct fuse_connection_list *list, const char *dir
             closedir(d);
             return -ENOMEM;
         }
-        snprintf(path, sizeof(path), "%s/%s/waiting", dir, de->d_name);
-        read_waiting(c, path, warnings);
-        snprintf(path, sizeof(path), "%s/%s/backing_files", dir, de->d_name);
-        if (faccessat(AT_FDCWD, path, F_OK, 0) == 0)
+        snprintf(name, sizeof(name), "%s/waiting", de->d_name);
+        snprintf(path, sizeof(path), "%s/%s", ctl->path, name);
+        read_waiting(c, ctl->dirfd, name, path, warnings);
+        snprintf(name, sizeof(name), "%s/backing_files", de->d_name);
+        if (faccessat(ctl->dirfd, name, F_OK, 0) == 0)
             c->has_backing = true;
     }
     closedir(d);
@@ -110,11 +111,10 @@ static int cmp_conn(const void *a, const void *b)
 int fuse_connections_collect(const struct scan_config *cfg, struct scan_result *res,
                              struct fuse_connection_list *list)
 {
-    char *dir = fuse_connections_dir(cfg, true);
+    int dirfd = fusectl_dirfd(&res->fusectl, cfg->sys_root, cfg->live, true);
     int r = collect_from_mounts(list, res->self_mounts);
-    if (r == 0 && dir)
-        r = collect_from_sysfs(list, dir, &res->warnings);
-    free(dir);
+    if (r == 0 && dirfd >= 0)
+        r = collect_from_sysfs(list, &res->fusectl, &res->warnings);
     for (size_t i = 0; i < list->len; i++) {
         struct fuse_connection *c = &list->items[i];
         c->mountpoints = mount_ns_fuse_mountpoints(res->self_mounts, c->conn, &res->arena);

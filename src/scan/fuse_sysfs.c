@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,36 +15,11 @@
 #include "parse/proc_names.h"
 #include "util/vec.h"
 
-static bool dir_is_empty(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (!dir)
-        return true;
-    struct dirent *de;
-    bool empty = true;
-    while (empty && (de = readdir(dir)))
-        empty = de->d_name[0] == '.';
-    closedir(dir);
-    return empty;
-}
-
-char *fuse_connections_dir(const struct scan_config *cfg, bool wanted)
-{
-    char *path;
-    if (!cfg->sys_root || asprintf(&path, "%s/fs/fuse/connections", cfg->sys_root) < 0)
-        return NULL;
-    /* Few systems mount fusectl; a read-only mount of it changes nothing
-     * else. */
-    if (wanted && cfg->live && geteuid() == 0 && strcmp(cfg->sys_root, "/sys") == 0 &&
-        dir_is_empty(path))
-        mount("fusectl", path, "fusectl", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    return path;
-}
-
 /* What one pass over the connections needs at hand. */
 struct sysfs_pass {
     const struct scan_config *cfg;
     struct scan_result *res;
+    int dirfd; /* the connections directory */
     struct read_buf buf;
 };
 
@@ -92,17 +66,18 @@ static bool kernel_has_passthrough(const struct kernel_release *k)
     return !k->known || kernel_release_at_least(k, 6, 9, 0);
 }
 
-static void scan_connection(struct sysfs_pass *p, const char *dir, uint32_t conn)
+static void scan_connection(struct sysfs_pass *p, uint32_t conn)
 {
     struct scan_result *res = p->res;
     const struct fuse_server_fd *server = fuse_server_list_first(&res->fuse_servers, conn);
     pid_t pid = server ? server->proc->pid : 0;
-    char path[4096];
+    char name[32], path[4096];
     /* With -p, only the connections those processes serve. */
     if (p->cfg->npids && !server)
         return;
-    snprintf(path, sizeof(path), "%s/%u/backing_files", dir, conn);
-    int r = read_file_at(AT_FDCWD, path, &p->buf, READ_CAP_TABLE);
+    snprintf(name, sizeof(name), "%u/backing_files", conn);
+    snprintf(path, sizeof(path), "%s/%s", res->fusectl.path, name);
+    int r = read_file_at(p->dirfd, name, &p->buf, READ_CAP_TABLE);
     struct name_table table;
     struct parse_error err = {0, NULL};
     if (r == -ENOENT) {
@@ -121,38 +96,40 @@ static void scan_connection(struct sysfs_pass *p, const char *dir, uint32_t conn
     }
 }
 
-static bool connection_dir_exists(const char *dir, uint32_t conn)
+static bool connection_dir_exists(int dirfd, uint32_t conn)
 {
-    char path[4096];
+    char name[16];
     struct stat st;
-    snprintf(path, sizeof(path), "%s/%u", dir, conn);
-    return stat(path, &st) == 0;
+    snprintf(name, sizeof(name), "%u", conn);
+    return fstatat(dirfd, name, &st, 0) == 0;
 }
 
 void fuse_sysfs_list_backing(const struct scan_config *cfg, struct scan_result *res)
 {
-    struct sysfs_pass p = {.cfg = cfg, .res = res};
     bool in_use = res->fuse_servers.len > 0 || mount_ns_has_fuse(res->self_mounts);
-    char *dir = fuse_connections_dir(cfg, in_use);
-    DIR *d = dir ? opendir(dir) : NULL;
+    struct sysfs_pass p = {.cfg = cfg,
+                           .res = res,
+                           .dirfd = fusectl_dirfd(&res->fusectl, cfg->sys_root, cfg->live, in_use)};
+    if (p.dirfd < 0)
+        return;
+    DIR *d = fusectl_opendir(p.dirfd);
     struct dirent *de;
     uint64_t conn;
     while (d && (de = readdir(d)))
         if (decimal_name_parse(de->d_name, UINT32_MAX, &conn))
-            scan_connection(&p, dir, (uint32_t)conn);
+            scan_connection(&p, (uint32_t)conn);
     if (d)
         closedir(d);
     /* A server's fd keeps the connection, and its backing files, after
      * the FUSE mount and its fusectl directory are gone. */
-    for (size_t i = 0; dir && i < res->fuse_servers.len; i++) {
+    for (size_t i = 0; i < res->fuse_servers.len; i++) {
         const struct fuse_server_fd *s = &res->fuse_servers.items[i];
         if (s->has_conn && !s->inferred &&
             fuse_server_list_first(&res->fuse_servers, s->conn) == s &&
-            !connection_dir_exists(dir, s->conn))
-            scan_connection(&p, dir, s->conn);
+            !connection_dir_exists(p.dirfd, s->conn))
+            scan_connection(&p, s->conn);
     }
     read_buf_free(&p.buf);
-    free(dir);
 }
 
 void fuse_sysfs_warn_unlisted(struct scan_result *res, const char *deep_reason)

@@ -8,11 +8,6 @@
 
 #include "scan/scan.h"
 
-/* sys_root/fs/fuse/connections (malloc'd), or NULL without a /sys.  When
- * wanted (FUSE is in use) and it is empty, mounts fusectl there read-only,
- * if live and root: reading "waiting" and backing files needs it. */
-char *fuse_connections_dir(const struct scan_config *cfg, bool wanted);
-
 /* After the walk: one hidden fuse-backing row per file that
  * connections/N/backing_files lists (the proposed UserFiles format), owned
  * by the connection's server.  Connections whose backing files no file

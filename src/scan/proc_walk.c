@@ -432,6 +432,7 @@ int scan_result_init(struct scan_result *res, const struct scan_config *cfg)
     char path[4096], line[128];
     memset(res, 0, sizeof(*res));
     record_list_init(&res->records, &res->arena);
+    fusectl_init(&res->fusectl);
     int proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (proc_fd < 0)
         return -errno;
@@ -464,5 +465,6 @@ void scan_result_free(struct scan_result *res)
     mount_cache_free(&res->mounts);
     free(res->fuse_servers.items);
     free(res->fuse_unlisted.items);
+    fusectl_free(&res->fusectl);
     arena_free(&res->arena);
 }

@@ -16,6 +16,7 @@
 #include "core/record.h"
 #include "core/warnings.h"
 #include "parse/proc_names.h"
+#include "scan/fusectl.h"
 #include "util/arena.h"
 
 struct scan_config {
@@ -56,6 +57,7 @@ struct scan_result {
     struct kernel_release kernel;
     struct fuse_server_list fuse_servers; /* sorted by pid, fd */
     struct fuse_unlisted_list fuse_unlisted;
+    struct fusectl fusectl; /* /sys/fs/fuse/connections, opened on first use */
 };
 
 /* Reads what every stage needs before the walk: the kernel release, our
