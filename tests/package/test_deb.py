@@ -75,7 +75,8 @@ class DebianPackage(unittest.TestCase):
     def test_contents(self):
         files = self.files()
         for path in ("/usr/bin/lshidden", "/usr/share/man/man1/lshidden.1",
-                     "/usr/share/bash-completion/completions/lshidden"):
+                     "/usr/share/bash-completion/completions/lshidden",
+                     "/usr/share/lshidden/lshidden.schema.json"):
             self.assertIn(path, files)
         units = sorted(os.path.basename(f) for f in files
                        if os.path.dirname(f) == "/usr/lib/systemd/system")
