@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,11 +77,18 @@ static void usage(FILE *out)
           out);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+/* Variadic so that -Wformat=2 checks every caller's format. */
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-    char *safe = terminal_escape(arg, strlen(arg), false);
-    fputs("lshidden: ", stderr);
-    fprintf(stderr, fmt, safe ? safe : "?");
+    /* Arguments are a user's bytes: the whole line is escaped. */
+    va_list ap;
+    char *text = NULL, *safe = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&text, fmt, ap) >= 0)
+        safe = terminal_escape(text, strlen(text), false);
+    va_end(ap);
+    fprintf(stderr, "lshidden: %s", safe ? safe : "invalid arguments");
+    free(text);
     free(safe);
     fputs("\nTry 'lshidden --help' for more information.\n", stderr);
     return -EINVAL;

@@ -26,6 +26,16 @@ const struct column_info file_column_table[COL_COUNT] = {
         .flags = COLF_DEFAULT,
         .help = "user name of UID (empty/null when it has no passwd entry)",
     },
+    [COL_UNIT] = {
+        .name = "UNIT", .json_key = "unit", .kind = COLKIND_STRING, .width_hint = 0.1,
+        .flags = COLF_TRUNC,
+        .help = "systemd unit of the process, from its cgroup (e.g. postgresql.service, session-3.scope); empty when it names none",
+    },
+    [COL_CONTAINER] = {
+        .name = "CONTAINER", .json_key = "container", .kind = COLKIND_STRING, .width_hint = 12,
+        .flags = 0,
+        .help = "container of the process: the short id its cgroup names (docker, podman, containerd, CRI-O)",
+    },
     [COL_SOURCE] = {
         .name = "SOURCE", .json_key = "source", .kind = COLKIND_STRING, .width_hint = 11,
         .flags = COLF_DEFAULT,
@@ -171,6 +181,8 @@ static void file_column_value(const void *row, int id, struct column_value *v)
     case COL_PID: column_set_num(v, rec->proc != NULL, p->pid); break;
     case COL_UID: column_set_unum(v, p->has_uid, p->uid); break;
     case COL_USER: column_set_str(v, p->user); break;
+    case COL_UNIT: column_set_str(v, p->unit); break;
+    case COL_CONTAINER: column_set_str(v, p->container); break;
     case COL_SOURCE: column_set_str(v, file_source_name(rec->source)); break;
     case COL_HIDDEN: column_set_bool(v, rec->hidden); break;
     case COL_FD: column_set_num(v, rec->has_fd, rec->fd); break;

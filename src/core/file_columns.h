@@ -10,6 +10,8 @@ enum column_id {
     COL_PID,
     COL_UID,
     COL_USER,
+    COL_UNIT,
+    COL_CONTAINER,
     COL_SOURCE,
     COL_HIDDEN,
     COL_FD,

@@ -51,6 +51,9 @@ struct process_info {
     bool has_mnt_ns;
     uint64_t mnt_ns;
     int mnt_ns_error;
+    /* From its cgroup (parse/cgroup_parse.h); NULL when it names none. */
+    const char *unit;      /* systemd unit: "postgresql.service" */
+    const char *container; /* short container id */
 };
 
 /* Unknown numeric values use explicit has_* flags rather than sentinels

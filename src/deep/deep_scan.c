@@ -36,7 +36,8 @@ struct fd_list {
 
 /* libbpf explains a failed load at length on stderr; lshidden says one
  * line instead, unless LSHIDDEN_DEEP_DEBUG asks for libbpf's own words. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
+                                                              const char *fmt, va_list ap)
 {
     if (level == LIBBPF_DEBUG || !getenv("LSHIDDEN_DEEP_DEBUG"))
         return 0;

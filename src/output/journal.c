@@ -10,26 +10,35 @@
 #include "output/output.h"
 #include "parse/text_escape.h"
 
-/* "pid 42 (nginx) fd 5" and the like: who, in a few words. */
+/* "pid 42 (nginx)", and where it runs: " of nginx.service", or " in
+ * container 0123456789ab" (its unit is then only the runtime's scope). */
+static void describe_process(const struct process_info *p, char *buf, size_t n)
+{
+    const char *cmd = p->command ? p->command : "?";
+    if (p->container)
+        snprintf(buf, n, "pid %d (%s) in container %s", (int)p->pid, cmd, p->container);
+    else if (p->unit)
+        snprintf(buf, n, "pid %d (%s) of %s", (int)p->pid, cmd, p->unit);
+    else
+        snprintf(buf, n, "pid %d (%s)", (int)p->pid, cmd);
+}
+
+/* "pid 42 (nginx) of nginx.service fd 5" and the like: who, in a few words. */
 static void describe_holder(const struct file_record *rec, char *buf, size_t n)
 {
-    const char *cmd = rec->proc && rec->proc->command ? rec->proc->command : "?";
-    pid_t pid = rec->proc ? rec->proc->pid : 0;
+    static const struct process_info no_process = {0};
+    char who[384];
+    describe_process(rec->proc ? rec->proc : &no_process, who, sizeof(who));
     switch (source_info(rec->source)->wording) {
-    case WORDING_FD: snprintf(buf, n, "pid %d (%s) fd %d", (int)pid, cmd, rec->fd); break;
-    case WORDING_PROCESS_LINK:
-        snprintf(buf, n, "pid %d (%s) %s", (int)pid, cmd, file_source_name(rec->source));
-        break;
+    case WORDING_FD: snprintf(buf, n, "%s fd %d", who, rec->fd); break;
+    case WORDING_PROCESS_LINK: snprintf(buf, n, "%s %s", who, file_source_name(rec->source)); break;
     case WORDING_FIXED_FILE:
         if (rec->has_ring_fd)
-            snprintf(buf, n, "pid %d (%s) io_uring fd %d fixed file %u", (int)pid, cmd,
-                     rec->ring_fd, rec->slot);
+            snprintf(buf, n, "%s io_uring fd %d fixed file %u", who, rec->ring_fd, rec->slot);
         else
-            snprintf(buf, n, "pid %d (%s) io_uring fixed file %u", (int)pid, cmd, rec->slot);
+            snprintf(buf, n, "%s io_uring fixed file %u", who, rec->slot);
         break;
-    case WORDING_FDLESS_RING:
-        snprintf(buf, n, "pid %d (%s) io_uring ring with no fd", (int)pid, cmd);
-        break;
+    case WORDING_FDLESS_RING: snprintf(buf, n, "%s io_uring ring with no fd", who); break;
     case WORDING_FUSE: {
         /* A backing id's file, an open file's own one (--deep), or the
          * connection as a whole when its files cannot be listed. */
@@ -37,8 +46,7 @@ static void describe_holder(const struct file_record *rec, char *buf, size_t n)
                            : rec->path         ? " passthrough backing file"
                                                : "";
         if (rec->proc)
-            snprintf(buf, n, "pid %d (%s) FUSE connection %u%s", (int)pid, cmd, rec->fuse_conn,
-                     what);
+            snprintf(buf, n, "%s FUSE connection %u%s", who, rec->fuse_conn, what);
         else
             snprintf(buf, n, "FUSE connection %u (no server)%s", rec->fuse_conn, what);
         break;

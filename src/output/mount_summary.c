@@ -1,5 +1,6 @@
 /* --mount's table summary: "/srv/data is held by 3 processes (5
- * references, 2 hidden), 1 loop device", or that nothing holds it. */
+ * references, 2 hidden) of postgresql.service, 1 loop device", or that
+ * nothing holds it. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,7 +14,30 @@ struct holder_counts {
     size_t possible_processes, possible_references; /* possible only */
     size_t possible_other;
     size_t by_source[SOURCE_COUNT];
+    /* One certain holder process per distinct unit or container, in the
+     * order of the rows. */
+    const struct process_info **owners;
+    size_t nowners;
 };
+
+enum { OWNERS_NAMED = 3 }; /* more are counted, not named */
+
+static bool same_owner(const struct process_info *a, const struct process_info *b)
+{
+    if (a->container || b->container)
+        return a->container && b->container && strcmp(a->container, b->container) == 0;
+    return strcmp(a->unit, b->unit) == 0;
+}
+
+static void add_owner(struct holder_counts *c, const struct process_info *p)
+{
+    if (!c->owners || (!p->unit && !p->container))
+        return;
+    for (size_t i = 0; i < c->nowners; i++)
+        if (same_owner(c->owners[i], p))
+            return;
+    c->owners[c->nowners++] = p;
+}
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -41,6 +65,7 @@ static void count_holders(const struct record_list *records, struct holder_count
     memset(c, 0, sizeof(*c));
     size_t cap = records->len ? records->len : 1, n = 0, m = 0;
     pid_t *certain = malloc(cap * sizeof(pid_t)), *possible = malloc(cap * sizeof(pid_t));
+    c->owners = malloc(cap * sizeof(*c->owners));
     for (size_t i = 0; i < records->len; i++) {
         const struct file_record *rec = records->items[i];
         bool process = source_info(rec->source)->process_reference;
@@ -53,16 +78,37 @@ static void count_holders(const struct record_list *records, struct holder_count
         else
             c->references++, c->hidden += rec->hidden;
         if (process && rec->proc && certain && possible) {
-            if (rec->possible)
+            if (rec->possible) {
                 possible[m++] = rec->proc->pid;
-            else
+            } else {
                 certain[n++] = rec->proc->pid;
+                add_owner(c, rec->proc);
+            }
         }
     }
     if (certain && possible)
         count_pids(certain, n, possible, m, &c->processes, &c->possible_processes);
     free(certain);
     free(possible);
+}
+
+/* " of postgresql.service", " of a.service, container 0123456789ab and
+ * b.service", " of a, b, c and 2 more". */
+static void put_owners(FILE *stream, const struct holder_counts *c)
+{
+    size_t named = c->nowners > OWNERS_NAMED ? OWNERS_NAMED : c->nowners;
+    for (size_t i = 0; i < named; i++) {
+        const struct process_info *p = c->owners[i];
+        const char *label = p->container ? p->container : p->unit;
+        bool last = i + 1 == named && named == c->nowners;
+        fputs(i == 0 ? " of " : last ? " and " : ", ", stream);
+        /* Escaped like the mount point: a unit name may hold a backslash. */
+        char *name = terminal_escape(label, strlen(label), false);
+        fprintf(stream, "%s%s", p->container ? "container " : "", name ? name : "");
+        free(name);
+    }
+    if (c->nowners > named)
+        fprintf(stream, " and %zu more", c->nowners - named);
 }
 
 static void put_count(FILE *stream, bool *first, size_t n, const char *one, const char *many)
@@ -111,6 +157,7 @@ void mount_report_summary(const struct record_list *records, const struct mount_
     if (!records->len) {
         fprintf(stream, "%s is held by nothing lshidden can see; it can be unmounted\n",
                 mp ? mp : "");
+        free(c.owners);
         free(mp);
         return;
     }
@@ -119,6 +166,7 @@ void mount_report_summary(const struct record_list *records, const struct mount_
     if (c.processes) {
         fprintf(stream, " %zu process%s (%zu reference%s, %zu hidden)", c.processes,
                 c.processes == 1 ? "" : "es", c.references, c.references == 1 ? "" : "s", c.hidden);
+        put_owners(stream, &c);
         first = false;
     }
     put_holder_counts(stream, &first, &c);
@@ -127,5 +175,6 @@ void mount_report_summary(const struct record_list *records, const struct mount_
         fputs(" nothing certain", stream);
     put_possible(stream, &c, certain);
     fputc('\n', stream);
+    free(c.owners);
     free(mp);
 }

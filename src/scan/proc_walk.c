@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/file_identity.h"
+#include "parse/cgroup_parse.h"
 #include "parse/maps_parse.h"
 #include "parse/proc_names.h"
 #include "scan/handler.h"
@@ -246,6 +247,27 @@ static void read_mnt_ns(struct proc_ctx *ctx)
         proc->mnt_ns_error = r < 0 ? r : -EINVAL;
 }
 
+/* Its systemd unit and container.  A cgroup file that is not there (a
+ * fixture tree without one, a kernel without cgroups) leaves both
+ * unknown; one that cannot be read is told, like every other file. */
+static void read_cgroup(struct proc_ctx *ctx)
+{
+    struct process_info *proc = ctx->proc;
+    struct read_buf *buf = &ctx->out->file_buf;
+    struct cgroup_owner owner;
+    int r = read_file_at(ctx->dirfd, "cgroup", buf, READ_CAP_SMALL);
+    if (r < 0) {
+        if (r != -ENOENT)
+            proc_ctx_report(ctx, r, "cgroup");
+        return;
+    }
+    cgroup_file_parse(buf->data, buf->len, &owner);
+    if (owner.unit[0])
+        proc->unit = arena_strdup(&ctx->out->arena, owner.unit);
+    if (owner.container[0])
+        proc->container = arena_strdup(&ctx->out->arena, owner.container);
+}
+
 /* The per-worker part of a scan: its output, and one state block per
  * handler, reused (zeroed) for every process. */
 struct scan_worker {
@@ -273,6 +295,7 @@ static void scan_process(struct scan_worker *w, struct process_info *proc)
         return;
     }
     read_mnt_ns(&ctx);
+    read_cgroup(&ctx);
     for (size_t i = 0; i < file_handler_count; i++)
         memset(w->states[i], 0, file_handlers[i]->state_size);
     struct file_record *exe = NULL;

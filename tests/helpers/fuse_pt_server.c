@@ -304,7 +304,8 @@ static void scan_backing_dir(void)
             add_backing_file(de->d_name, &cap);
     }
     closedir(dir);
-    qsort(files, nfiles, sizeof(*files), compare_names);
+    if (nfiles > 1) /* an empty directory leaves files NULL: no qsort(NULL) */
+        qsort(files, nfiles, sizeof(*files), compare_names);
     for (size_t i = 0; i < nfiles; i++)
         files[i].nodeid = FIRST_NODEID + i;
 }
