@@ -142,7 +142,7 @@ static int count_target(struct run *run, size_t i)
     int r = record_list_append(&rows, &run->res.records);
     if (r == 0) {
         find_holders(run, &run->targets[i], &rows);
-        prom_mount_count(&run->mounts[i], run->targets[i].mountpoint, &rows);
+        r = prom_mount_count(&run->mounts[i], run->targets[i].mountpoint, &rows);
         warning_list_drop_repeats(&run->res.warnings, warned);
     }
     record_list_free(&rows);
@@ -256,6 +256,8 @@ static void run_free(struct run *run)
     for (size_t i = 0; i < run->ntargets; i++)
         mount_target_free(&run->targets[i]);
     free(run->targets);
+    for (size_t i = 0; run->mounts && i < run->ntargets; i++)
+        prom_mount_free(&run->mounts[i]);
     free(run->mounts);
     scan_result_free(&run->res);
 }

@@ -110,52 +110,57 @@ static int put_hidden(FILE *out, const struct prom_report *r)
 
 /* ---- lshidden_mount_holders ------------------------------------------------ */
 
-void prom_mount_count(struct prom_mount *m, const char *mountpoint,
-                      const struct record_list *holders)
+static bool same_unit(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int prom_mount_count(struct prom_mount *m, const char *mountpoint,
+                     const struct record_list *holders)
 {
     memset(m, 0, sizeof(*m));
     m->mountpoint = mountpoint;
     for (size_t i = 0; i < holders->len; i++) {
         const struct file_record *rec = holders->items[i];
-        m->count[rec->source][rec->effect][rec->possible]++;
+        const char *holder = source_info(rec->source)->holder;
+        const char *unit = rec->proc ? rec->proc->unit : NULL;
+        struct prom_holder_sample *sample = NULL;
+        for (size_t k = 0; !sample && k < m->samples.len; k++) {
+            struct prom_holder_sample *s = &m->samples.items[k];
+            if (!strcmp(s->holder, holder) && s->effect == rec->effect &&
+                s->possible == rec->possible && same_unit(s->unit, unit))
+                sample = s;
+        }
+        if (!sample && !(sample = VEC_PUSH(&m->samples)))
+            return -ENOMEM;
+        *sample = (struct prom_holder_sample){holder, rec->effect, rec->possible, unit,
+                                              sample->count + 1};
     }
+    return 0;
 }
 
-/* Sources that share a holder kind (cwd, fd, ... are all "process") make
- * one sample; it is printed at the kind's first source. */
-static bool first_of_holder(enum file_source s)
+void prom_mount_free(struct prom_mount *m)
 {
-    for (int t = 0; t < (int)s; t++)
-        if (strcmp(source_info(t)->holder, source_info(s)->holder) == 0)
-            return false;
-    return true;
+    free(m->samples.items);
+    memset(m, 0, sizeof(*m));
 }
 
-static size_t holder_total(const struct prom_mount *m, enum file_source s, int effect, int possible)
+/* A service manager acts on units: each holder sample says which. */
+static int put_mount(FILE *out, const struct prom_mount *m, const char *mountpoint)
 {
-    size_t n = 0;
-    for (int t = s; t < SOURCE_COUNT; t++)
-        if (strcmp(source_info(t)->holder, source_info(s)->holder) == 0)
-            n += m->count[t][effect][possible];
-    return n;
-}
-
-static void put_mount(FILE *out, const struct prom_mount *m, const char *mountpoint)
-{
-    for (int s = 0; s < SOURCE_COUNT; s++) {
-        if (!first_of_holder(s))
-            continue;
-        for (int effect = EFFECT_BLOCKS_UMOUNT; effect <= EFFECT_KEEPS_ALIVE; effect++)
-            for (int possible = 0; possible < 2; possible++) {
-                size_t n = holder_total(m, s, effect, possible);
-                if (n)
-                    fprintf(out,
-                            "lshidden_mount_holders{mountpoint=\"%s\",holder=\"%s\","
-                            "effect=\"%s\",possible=\"%s\"} %zu\n",
-                            mountpoint, source_info(s)->holder, holder_effect_name(effect),
-                            possible ? "true" : "false", n);
-            }
+    for (size_t i = 0; i < m->samples.len; i++) {
+        const struct prom_holder_sample *s = &m->samples.items[i];
+        char *unit = prom_label_value(s->unit ? s->unit : "");
+        if (!unit)
+            return -ENOMEM;
+        fprintf(out,
+                "lshidden_mount_holders{mountpoint=\"%s\",holder=\"%s\",effect=\"%s\","
+                "possible=\"%s\",unit=\"%s\"} %zu\n",
+                mountpoint, s->holder, holder_effect_name(s->effect),
+                s->possible ? "true" : "false", unit, s->count);
+        free(unit);
     }
+    return 0;
 }
 
 static int put_mounts(FILE *out, const struct prom_report *r)
@@ -163,15 +168,15 @@ static int put_mounts(FILE *out, const struct prom_report *r)
     if (!r->nmounts)
         return 0;
     put_family(out, "lshidden_mount_holders",
-               "Holders of each --mount target, by holder kind, effect and certainty.");
-    for (size_t i = 0; i < r->nmounts; i++) {
+               "Holders of each --mount target, by holder kind, effect, certainty and systemd "
+               "unit.");
+    int err = 0;
+    for (size_t i = 0; i < r->nmounts && err == 0; i++) {
         char *mountpoint = prom_label_value(r->mounts[i].mountpoint);
-        if (!mountpoint)
-            return -ENOMEM;
-        put_mount(out, &r->mounts[i], mountpoint);
+        err = mountpoint ? put_mount(out, &r->mounts[i], mountpoint) : -ENOMEM;
         free(mountpoint);
     }
-    return 0;
+    return err;
 }
 
 /* ---- processes, warnings, the run ------------------------------------------ */

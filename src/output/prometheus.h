@@ -12,16 +12,30 @@
 #include "core/record.h"
 #include "core/warnings.h"
 
-/* The holders of one --mount target, counted as soon as they are found:
- * the next target's filter reuses the same rows.  By source (summed per
- * holder kind when printed), effect and certainty. */
-struct prom_mount {
-    const char *mountpoint;
-    size_t count[SOURCE_COUNT][EFFECT_KEEPS_ALIVE + 1][2];
+/* One sample of lshidden_mount_holders: holders of one kind, effect and
+ * certainty in one systemd unit (NULL: none), counted. */
+struct prom_holder_sample {
+    const char *holder; /* the source's holder kind: process, io_uring, ... */
+    enum holder_effect effect;
+    bool possible;
+    const char *unit; /* borrowed from the process */
+    size_t count;
 };
 
-void prom_mount_count(struct prom_mount *mount, const char *mountpoint,
-                      const struct record_list *holders);
+/* The holders of one --mount target, counted as soon as they are found:
+ * the next target's filter reuses the same rows. */
+struct prom_mount {
+    const char *mountpoint;
+    struct {
+        struct prom_holder_sample *items;
+        size_t len, cap;
+    } samples;
+};
+
+/* Returns 0 or -ENOMEM. */
+int prom_mount_count(struct prom_mount *mount, const char *mountpoint,
+                     const struct record_list *holders);
+void prom_mount_free(struct prom_mount *mount);
 
 struct prom_report {
     const struct record_list *records; /* the scan's rows; the hidden ones are counted */

@@ -186,13 +186,48 @@ TEST(mount_holders_grouped_by_kind_effect_and_certainty)
     char *text = render(&report);
     check_has_line(text, "# TYPE lshidden_mount_holders gauge");
     check_has_line(text, "lshidden_mount_holders{mountpoint=\"/srv/da\\\"ta\",holder=\"process\","
-                         "effect=\"blocks-umount\",possible=\"false\"} 2");
+                         "effect=\"blocks-umount\",possible=\"false\",unit=\"\"} 2");
     check_has_line(text, "lshidden_mount_holders{mountpoint=\"/srv/da\\\"ta\",holder=\"io_uring\","
-                         "effect=\"blocks-umount\",possible=\"true\"} 1");
+                         "effect=\"blocks-umount\",possible=\"true\",unit=\"\"} 1");
     check_has_line(text, "lshidden_mount_holders{mountpoint=\"/srv/da\\\"ta\","
-                         "holder=\"mount-namespace\",effect=\"keeps-alive\",possible=\"false\"} 1");
+                         "holder=\"mount-namespace\",effect=\"keeps-alive\",possible=\"false\","
+                         "unit=\"\"} 1");
     CHECK_EQ_INT(count_lines(text, "lshidden_mount_holders{"), 3);
     free(text);
+    prom_mount_free(&mounts[0]);
+    prom_mount_free(&mounts[1]);
+    fake_free(&f);
+}
+
+TEST(mount_holders_name_their_unit)
+{
+    struct fake f;
+    fake_init(&f);
+    struct process_info *db = fake_process(&f, 30, "postgres");
+    struct process_info *web = fake_process(&f, 31, "nginx");
+    db->unit = "postgresql.service";
+    web->unit = "nginx.service";
+    fake_row(&f, db, SOURCE_CWD, 1)->effect = EFFECT_BLOCKS_UMOUNT;
+    fake_row(&f, db, SOURCE_FD, 1)->effect = EFFECT_BLOCKS_UMOUNT;
+    fake_row(&f, web, SOURCE_FD, 1)->effect = EFFECT_BLOCKS_UMOUNT;
+
+    struct prom_mount mount;
+    CHECK_EQ_INT(prom_mount_count(&mount, "/srv", &f.records), 0);
+    struct record_list none = {0};
+    struct prom_report report = {.records = &none,
+                                 .mounts = &mount,
+                                 .nmounts = 1,
+                                 .processes = &f.processes,
+                                 .warnings = &f.warnings};
+    char *text = render(&report);
+    check_has_line(text, "lshidden_mount_holders{mountpoint=\"/srv\",holder=\"process\","
+                         "effect=\"blocks-umount\",possible=\"false\","
+                         "unit=\"postgresql.service\"} 2");
+    check_has_line(text, "lshidden_mount_holders{mountpoint=\"/srv\",holder=\"process\","
+                         "effect=\"blocks-umount\",possible=\"false\",unit=\"nginx.service\"} 1");
+    CHECK_EQ_INT(count_lines(text, "lshidden_mount_holders{"), 2);
+    free(text);
+    prom_mount_free(&mount);
     fake_free(&f);
 }
 
