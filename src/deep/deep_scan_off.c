@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <stdio.h>
 
-int deep_scan_run(struct deep_scan *ds, const char *fuse_ctl_dir)
+int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
 {
-    (void)fuse_ctl_dir;
+    (void)fuse_ctl_fd;
     snprintf(ds->unavailable, sizeof(ds->unavailable),
              "this lshidden was built without the kernel view (LSHIDDEN_DEEP=OFF)");
     return -ENOSYS;
