@@ -72,6 +72,7 @@ static void usage(FILE *out)
           " -V, --version          display version\n"
           "\n"
           "Exit status: 0 if files (or holders) were listed, 1 if none were, 2 on errors;\n"
+          "with --mount 3 when the mount is only possibly held (or not all could be seen);\n"
           "with --prometheus 0 once the metrics are written.\n"
           "For more details see lshidden(1).\n",
           out);

@@ -189,10 +189,12 @@ static int write_files(struct run *run)
     if (cfg->json)
         return output_json(&rows, &run->res.warnings, &cfg->out, stdout);
     if (cfg->journal)
-        return mount_report_journal(records, run->targets, stdout);
+        return mount_report_journal(records, run->targets, warning_list_unseen(&run->res.warnings),
+                                    stdout);
     int r = records->len ? output_table(&rows, &cfg->out, stdout) : 0;
     if (r == 0 && run->ntargets) {
-        mount_report_summary(records, run->targets, stdout);
+        mount_report_summary(records, run->targets, warning_list_unseen(&run->res.warnings),
+                             stdout);
         r = fflush(stdout) == 0 ? 0 : -errno;
     }
     return r;
@@ -226,11 +228,28 @@ static int write_output(struct run *run)
     }
 }
 
+/* What a service manager acts on: held by something certain (0), free
+ * with everything seen (1), or possibly held (3): only possible holders,
+ * or a partial view. */
+static int mount_status(const struct run *run)
+{
+    const struct record_list *rows = &run->res.records;
+    bool possible = false;
+    for (size_t i = 0; i < rows->len; i++) {
+        if (!rows->items[i]->possible)
+            return EXIT_ROWS;
+        possible = true;
+    }
+    return possible || warning_list_unseen(&run->res.warnings) ? EXIT_POSSIBLY_HELD : EXIT_NO_ROWS;
+}
+
 /* --prometheus succeeds with the metrics written, whatever they count. */
 static int finish(struct run *run, int r)
 {
     bool listed = run->rows || run->cfg->mode == MODE_PROMETHEUS;
-    int status = listed ? EXIT_ROWS : EXIT_NO_ROWS;
+    int status = run->cfg->mode == MODE_MOUNT ? mount_status(run)
+                 : listed                     ? EXIT_ROWS
+                                              : EXIT_NO_ROWS;
     if (r < 0)
         message_write_error(r);
     if (r < 0)

@@ -11,7 +11,9 @@
 #include "output/output.h"
 #include "scan/scan.h"
 
-enum { EXIT_ROWS = 0, EXIT_NO_ROWS = 1, EXIT_TROUBLE = 2 };
+/* --mount: 0 held, 1 free (everything seen, nothing holds it), 3 possibly
+ * held; every mode: 2 on errors. */
+enum { EXIT_ROWS = 0, EXIT_NO_ROWS = 1, EXIT_TROUBLE = 2, EXIT_POSSIBLY_HELD = 3 };
 
 enum pipeline_mode {
     MODE_LIST,         /* open files (hidden ones, or all with -a) */

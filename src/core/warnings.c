@@ -180,3 +180,13 @@ void warning_list_free(struct warning_list *list)
     free(list->items);
     memset(list, 0, sizeof(*list));
 }
+
+size_t warning_list_unseen(const struct warning_list *list)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < list->len; i++) {
+        enum warning_kind k = list->items[i].kind;
+        n += k == WARN_PERMISSION || k == WARN_IO || k == WARN_MALFORMED || k == WARN_RING_BUSY;
+    }
+    return n;
+}

@@ -39,6 +39,12 @@ __attribute__((format(printf, 5, 6))) void warning_add(struct warning_list *list
 /* "permission", "ring-busy", ...: a kind's name for machines (--prometheus). */
 const char *warning_kind_name(enum warning_kind kind);
 
+/* How many processes (or other sources) the run could not see in full:
+ * denied, unreadable or malformed files and busy rings.  A process that
+ * exited holds nothing, and a --deep that could not run leaves the /proc
+ * view as it is, so neither counts. */
+size_t warning_list_unseen(const struct warning_list *list);
+
 /* Maps a failed read of a process's file to a warning kind. */
 enum warning_kind warning_kind_for_errno(int err);
 

@@ -40,7 +40,11 @@ size_t cell_fit_limit(size_t *widths, size_t n, size_t header)
     qsort(widths, n, sizeof(*widths), cmp_size);
     /* Up to ten rows nothing is cut: the table is small whatever it holds. */
     size_t limit = widths[n * 9 / 10 < n ? n * 9 / 10 : n - 1];
-    return limit > header ? limit : header;
+    if (limit < header)
+        limit = header;
+    /* Short values (numbers, kinds, names) are never cut: only the rare
+     * long one, which would pad every row, is worth it. */
+    return limit < CELL_FIT_MIN ? CELL_FIT_MIN : limit;
 }
 
 char *text_cut(const char *s, size_t width, bool utf8)

@@ -10,9 +10,11 @@
 /* Display columns of s (escaped text: ASCII, or UTF-8 the locale prints). */
 size_t text_width(const char *s, bool utf8);
 
-/* The widest a column's cells may be: wide enough for the header and for
- * nine cells in ten (all of them, up to ten), so the rare outlier is the
- * one cut.  Sorts widths. */
+enum { CELL_FIT_MIN = 32 };
+
+/* The widest a column's cells may be: wide enough for the header, for
+ * nine cells in ten (all of them, up to ten), and for CELL_FIT_MIN
+ * columns, so only the rare long outlier is cut.  Sorts widths. */
 size_t cell_fit_limit(size_t *widths, size_t n, size_t header);
 
 /* s cut to width display columns, the last of them a mark that says so;

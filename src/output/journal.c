@@ -61,7 +61,7 @@ static void describe_holder(const struct file_record *rec, char *buf, size_t n)
 }
 
 int mount_report_journal(const struct record_list *records, const struct mount_target *t,
-                         FILE *stream)
+                         size_t unseen, FILE *stream)
 {
     bool utf8 = output_locale_is_utf8();
     char *mp = terminal_escape(t->mountpoint, strlen(t->mountpoint), utf8);
@@ -78,6 +78,10 @@ int mount_report_journal(const struct record_list *records, const struct mount_t
         free(safe_who);
         free(path);
     }
+    /* A hook that finds no line must not read that as "free". */
+    if (!records->len && unseen)
+        fprintf(stream, "lshidden: %s: possibly held: %zu part%s of the system could not be seen\n",
+                mp ? mp : "", unseen, unseen == 1 ? "" : "s");
     free(mp);
     return fflush(stream) == 0 ? 0 : -errno;
 }

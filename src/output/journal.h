@@ -10,6 +10,6 @@
 /* One line per holder for a journal or a shutdown hook.  Returns 0 or
  * -errno. */
 int mount_report_journal(const struct record_list *records, const struct mount_target *target,
-                         FILE *stream);
+                         size_t unseen, FILE *stream);
 
 #endif

@@ -149,14 +149,21 @@ static void put_possible(FILE *stream, const struct holder_counts *c, bool certa
 }
 
 void mount_report_summary(const struct record_list *records, const struct mount_target *t,
-                          FILE *stream)
+                          size_t unseen, FILE *stream)
 {
     struct holder_counts c;
     count_holders(records, &c);
     char *mp = terminal_escape(t->mountpoint, strlen(t->mountpoint), false);
     if (!records->len) {
-        fprintf(stream, "%s is held by nothing lshidden can see; it can be unmounted\n",
-                mp ? mp : "");
+        /* Never "free" on a partial view: what was not seen may hold it. */
+        if (unseen)
+            fprintf(stream,
+                    "%s is held by nothing lshidden can see, but it could not see everything "
+                    "(%zu warning%s): it may still be busy\n",
+                    mp ? mp : "", unseen, unseen == 1 ? "" : "s");
+        else
+            fprintf(stream, "%s is held by nothing lshidden can see; it can be unmounted\n",
+                    mp ? mp : "");
         free(c.owners);
         free(mp);
         return;

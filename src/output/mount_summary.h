@@ -10,6 +10,6 @@
 /* "/srv/data is held by 3 processes (5 references, 2 hidden), 1 loop
  * device", or that nothing holds it. */
 void mount_report_summary(const struct record_list *records, const struct mount_target *target,
-                          FILE *stream);
+                          size_t unseen, FILE *stream);
 
 #endif
