@@ -126,7 +126,9 @@ static void find_holders(struct run *run, const struct mount_target *target,
         .records = records,
         .warnings = &res->warnings,
     };
-    mount_filter_records(records, target);
+    int ids[64];
+    struct mount_ids receivers = {ids, holders_find_receivers(&hs, ids, 64)};
+    mount_filter_records(records, target, &receivers);
     holders_find_all(&hs);
     record_list_sort_by_holder(records);
 }

@@ -10,6 +10,7 @@
 #include <libmount/libmount.h>
 
 #include "core/procfs_io.h"
+#include "parse/proc_names.h"
 #include "util/vec.h"
 
 static int cmp_entry(const void *a, const void *b)
@@ -26,6 +27,28 @@ static int count_bad_line(struct libmnt_table *tb, const char *filename, int lin
     if (ns && ns->bad_lines++ == 0)
         ns->first_bad_line = line > 0 ? (unsigned)line : 0;
     return 1;
+}
+
+/* The number after tag in a field of "shared:1 master:2 ..."; 0 if none. */
+static unsigned peer_group(const char *field, size_t len, const char *tag)
+{
+    size_t tlen = strlen(tag);
+    uint64_t n;
+    if (len <= tlen || strncmp(field, tag, tlen) != 0 ||
+        !decimal_span_parse(field + tlen, len - tlen, UINT32_MAX, &n))
+        return 0;
+    return (unsigned)n;
+}
+
+static void read_peer_groups(struct mount_entry *e, const char *fields)
+{
+    for (const char *p = fields; p && *p;) {
+        size_t len = strcspn(p, " ");
+        unsigned shared = peer_group(p, len, "shared:"), master = peer_group(p, len, "master:");
+        e->shared = shared ? shared : e->shared;
+        e->master = master ? master : e->master;
+        p += len + (p[len] == ' ');
+    }
 }
 
 static int index_entries(struct mount_ns *ns)
@@ -59,6 +82,7 @@ static int index_entries(struct mount_ns *ns)
         e->root = root ? root : "/";
         e->fstype = mnt_fs_get_fstype(fs);
         e->source = mnt_fs_get_source(fs);
+        read_peer_groups(e, mnt_fs_get_optional_fields(fs));
         e->order = line - 1;
     }
     mnt_free_iter(iter);

@@ -22,6 +22,9 @@ struct mount_entry {
     const char *fstype;
     const char *source;
     size_t order; /* line of mountinfo: later mounts stack on earlier ones */
+    /* Peer groups (mountinfo's optional fields "shared:N", "master:N"); 0
+     * when none.  An umount propagates to the peers and slaves. */
+    unsigned shared, master;
 };
 
 struct mount_ns {

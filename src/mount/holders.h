@@ -30,6 +30,13 @@ struct holder_scan {
     struct warning_list *warnings;
 };
 
+/* Mount ids that stand for the target itself: its copies in other mount
+ * namespaces whose parent receives propagation from the target's parent
+ * (a peer or a slave of its peer group).  An umount here propagates to
+ * them, so a reference to one of them blocks it as one to the target
+ * does.  Returns how many were stored in ids (at most max). */
+size_t holders_find_receivers(struct holder_scan *hs, int *ids, size_t max);
+
 /* Every finder, in the order their rows are listed. */
 void holders_find_all(struct holder_scan *hs);
 

@@ -148,8 +148,19 @@ static void format_ns_object(struct holder_scan *hs, const struct ns_member *gro
     }
 }
 
+/* Whether the copy e in ns receives what happens to the target: its
+ * parent is in, or a slave of, the peer group of the target's parent. */
+static bool receives_propagation(const struct holder_scan *hs, const struct mount_ns *ns,
+                                 const struct mount_entry *e)
+{
+    unsigned group = hs->target->parent_shared;
+    const struct mount_entry *parent = mount_ns_find_id(ns, e->parent_id);
+    return group && parent && parent != e && (parent->shared == group || parent->master == group);
+}
+
 static void add_namespace(struct holder_scan *hs, const struct ns_member *group, size_t n,
-                          const struct process_info *proc, const struct mount_entry *e)
+                          const struct process_info *proc, const struct mount_ns *ns,
+                          const struct mount_entry *e)
 {
     char *path = arena_strdup(hs->arena, e->target);
     char object[256];
@@ -159,7 +170,9 @@ static void add_namespace(struct holder_scan *hs, const struct ns_member *group,
         object_copy && path ? record_list_add(hs->records, proc, SOURCE_MOUNT_NS) : NULL;
     if (!rec)
         return;
-    rec->effect = EFFECT_KEEPS_ALIVE;
+    /* A receiver makes the umount here fail (propagate_mount_busy); any
+     * other copy only keeps the filesystem alive after it. */
+    rec->effect = receives_propagation(hs, ns, e) ? EFFECT_BLOCKS_UMOUNT : EFFECT_KEEPS_ALIVE;
     rec->possible = false;
     rec->object = object_copy;
     rec->path = path;
@@ -175,15 +188,16 @@ static void add_namespace(struct holder_scan *hs, const struct ns_member *group,
 
 /* The table of one namespace: the scan's, or read through its first
  * member that can still be read (processes exit, and some may be denied
- * to us). */
-static void check_namespace(struct holder_scan *hs, const struct ns_member *group, size_t n)
+ * to us).  NULL when none can be; *proc is the member read through. */
+static struct mount_ns *namespace_table(struct holder_scan *hs, const struct ns_member *group,
+                                        size_t n, const struct process_info **reader)
 {
     for (size_t i = 0; i < n; i++) {
         const struct process_info *proc = hs->processes->items[group[i].index];
         char *file = holder_path(hs, hs->proc_root, "%d/mountinfo", (int)proc->pid);
         int err = 0;
         if (!file)
-            return;
+            return NULL;
         struct mount_ns *ns = mount_cache_get(&hs->res->mounts, group[i].ns, file, &err);
         if (!ns && (err == -ENOENT || err == -ESRCH))
             continue; /* exited */
@@ -196,18 +210,18 @@ static void check_namespace(struct holder_scan *hs, const struct ns_member *grou
         if (ns->bad_lines)
             warning_add(hs->warnings, WARN_MALFORMED, proc->pid, file, "line %u: malformed entry",
                         ns->first_bad_line);
-        const struct mount_entry *e = find_same_fs(hs, ns);
-        if (e)
-            add_namespace(hs, group, n, proc, e);
-        return;
+        *reader = proc;
+        return ns;
     }
+    return NULL;
 }
 
-/* Other mount namespaces (one per distinct ns/mnt of the processes)
- * whose table holds the target's device: umount here succeeds but the
- * filesystem lives on there.  One row per namespace, for its first
- * readable process, at the mount point seen in that namespace. */
-void holders_find_namespaces(struct holder_scan *hs)
+typedef void copy_fn(struct holder_scan *hs, const struct ns_member *group, size_t n,
+                     const struct process_info *proc, const struct mount_ns *ns,
+                     const struct mount_entry *e, void *arg);
+
+/* Calls fn for the target's copy in each other mount namespace. */
+static void for_each_copy(struct holder_scan *hs, copy_fn *fn, void *arg)
 {
     size_t count;
     struct ns_member *members = collect_members(hs, &count);
@@ -217,9 +231,57 @@ void holders_find_namespaces(struct holder_scan *hs)
         size_t end = start + 1;
         while (end < count && members[end].ns == members[start].ns)
             end++;
-        if (members[start].ns != hs->target->mnt_ns)
-            check_namespace(hs, members + start, end - start);
+        const struct process_info *proc = NULL;
+        struct mount_ns *ns = members[start].ns != hs->target->mnt_ns
+                                  ? namespace_table(hs, members + start, end - start, &proc)
+                                  : NULL;
+        const struct mount_entry *e = ns ? find_same_fs(hs, ns) : NULL;
+        if (e)
+            fn(hs, members + start, end - start, proc, ns, e, arg);
         start = end;
     }
     free(members);
+}
+
+static void add_namespace_cb(struct holder_scan *hs, const struct ns_member *group, size_t n,
+                             const struct process_info *proc, const struct mount_ns *ns,
+                             const struct mount_entry *e, void *arg)
+{
+    (void)arg;
+    add_namespace(hs, group, n, proc, ns, e);
+}
+
+/* Other mount namespaces (one per distinct ns/mnt of the processes)
+ * whose table holds the target's device: umount here succeeds but the
+ * filesystem lives on there (or, for a receiver, umount here fails).  One
+ * row per namespace, for its first readable process, at the mount point
+ * seen in that namespace. */
+void holders_find_namespaces(struct holder_scan *hs)
+{
+    for_each_copy(hs, add_namespace_cb, NULL);
+}
+
+struct receivers {
+    int *ids;
+    size_t len, max;
+};
+
+static void add_receiver_cb(struct holder_scan *hs, const struct ns_member *group, size_t n,
+                            const struct process_info *proc, const struct mount_ns *ns,
+                            const struct mount_entry *e, void *arg)
+{
+    (void)group;
+    (void)n;
+    (void)proc;
+    struct receivers *r = arg;
+    if (r->len < r->max && receives_propagation(hs, ns, e))
+        r->ids[r->len++] = e->id;
+}
+
+size_t holders_find_receivers(struct holder_scan *hs, int *ids, size_t max)
+{
+    struct receivers r = {ids, 0, max};
+    if (hs->target->parent_shared)
+        for_each_copy(hs, add_receiver_cb, &r);
+    return r.len;
 }

@@ -3,6 +3,22 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* The mount a row's reference is on, and what counts as the target. */
+struct target_view {
+    const struct mount_target *t;
+    const struct mount_ids *also; /* receiving copies; few */
+};
+
+static bool is_target_id(const struct target_view *v, int id)
+{
+    if (id == v->t->mount_id)
+        return true;
+    for (size_t i = 0; v->also && i < v->also->len; i++)
+        if (v->also->ids[i] == id)
+            return true;
+    return false;
+}
+
 static bool same_dev(const struct file_record *rec, const struct mount_target *t)
 {
     return rec->has_dev && rec->dev_major == t->dev_major && rec->dev_minor == t->dev_minor;
@@ -11,17 +27,17 @@ static bool same_dev(const struct file_record *rec, const struct mount_target *t
 /* Exact mount ids where the kernel gives them; the device alone cannot
  * tell a bind mount or another namespace's copy from this mount, and a
  * path alone can be stale, so those matches are only "possible". */
-static bool process_ref_holds(struct file_record *rec, const struct mount_target *t)
+static bool process_ref_holds(struct file_record *rec, const struct target_view *v)
 {
     if (rec->has_mount_id)
-        return rec->mount_id == t->mount_id;
+        return is_target_id(v, rec->mount_id);
     rec->possible = true;
     if (rec->has_dev)
-        return same_dev(rec, t);
-    return rec->path && mount_target_covers_path(t, rec->path);
+        return same_dev(rec, v->t);
+    return rec->path && mount_target_covers_path(v->t, rec->path);
 }
 
-static bool fixed_file_holds(struct file_record *rec, const struct mount_target *t)
+static bool fixed_file_holds(struct file_record *rec, const struct target_view *v)
 {
     if (!rec->path_complete) {
         /* Linux 5.6-6.13 print a bare name: any fixed file might be it. */
@@ -29,17 +45,17 @@ static bool fixed_file_holds(struct file_record *rec, const struct mount_target 
         return true;
     }
     if (rec->has_mount_id)
-        return rec->mount_id == t->mount_id;
+        return is_target_id(v, rec->mount_id);
     rec->possible = true;
-    return rec->path && mount_target_covers_path(t, rec->path);
+    return rec->path && mount_target_covers_path(v->t, rec->path);
 }
 
-static bool record_holds(struct file_record *rec, const struct mount_target *t)
+static bool record_holds(struct file_record *rec, const struct target_view *v)
 {
     switch (source_info(rec->source)->match) {
-    case MATCH_PROCESS_REF: return process_ref_holds(rec, t);
-    case MATCH_FIXED_FILE: return fixed_file_holds(rec, t);
-    case MATCH_FUSE_BACKING: return fixed_file_holds(rec, t);
+    case MATCH_PROCESS_REF: return process_ref_holds(rec, v);
+    case MATCH_FIXED_FILE: return fixed_file_holds(rec, v);
+    case MATCH_FUSE_BACKING: return fixed_file_holds(rec, v);
     case MATCH_URING_RING:
         /* With --deep the ring's files are rows of their own. */
         if (rec->method == METHOD_BPF)
@@ -51,8 +67,10 @@ static bool record_holds(struct file_record *rec, const struct mount_target *t)
     return true;
 }
 
-void mount_filter_records(struct record_list *records, const struct mount_target *t)
+void mount_filter_records(struct record_list *records, const struct mount_target *t,
+                          const struct mount_ids *also)
 {
+    const struct target_view v = {t, also};
     size_t kept = 0;
     pid_t self = getpid();
     for (size_t i = 0; i < records->len; i++) {
@@ -62,7 +80,7 @@ void mount_filter_records(struct record_list *records, const struct mount_target
         rec->possible = false;
         rec->effect = EFFECT_NONE;
         /* lshidden's own cwd and libraries go away when it exits. */
-        if ((rec->proc && rec->proc->pid == self) || !record_holds(rec, t))
+        if ((rec->proc && rec->proc->pid == self) || !record_holds(rec, &v))
             continue;
         if (rec->effect == EFFECT_NONE)
             rec->effect = EFFECT_BLOCKS_UMOUNT;

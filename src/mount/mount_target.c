@@ -44,6 +44,13 @@ static const struct mount_entry *longest_cover(const struct mount_ns *self, cons
     return best;
 }
 
+static void note_parent(struct mount_target *t, const struct mount_ns *self,
+                        const struct mount_entry *e)
+{
+    const struct mount_entry *parent = mount_ns_find_id(self, e->parent_id);
+    t->parent_shared = parent && parent != e ? parent->shared : 0;
+}
+
 int mount_target_resolve(struct mount_target *t, const char *path, const struct mount_ns *self,
                          uint64_t self_mnt_ns, bool live)
 {
@@ -68,6 +75,8 @@ int mount_target_resolve(struct mount_target *t, const char *path, const struct 
     free(real);
     if (err == 0)
         err = e ? copy_entry(t, e) : -ENOENT;
+    if (err == 0)
+        note_parent(t, self, e);
     if (err < 0)
         mount_target_free(t);
     return err;

@@ -15,6 +15,9 @@ struct mount_target {
     char *root;       /* root of the mount within its filesystem */
     char *fstype, *source;
     uint64_t mnt_ns; /* our mount namespace's inode, 0 if unknown */
+    /* The peer group of the mount it sits on (0: none): copies elsewhere
+     * whose parent receives from it make an umount here fail too. */
+    unsigned parent_shared;
 };
 
 /* Finds PATH's mount in our table (self).  live: PATH is resolved on this
