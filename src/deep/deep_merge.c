@@ -103,13 +103,18 @@ static const struct mount_entry *find_mount(const struct merge_state *m, int mou
 static void apply_file(const struct merge_state *m, struct file_record *rec,
                        const struct deep_file *f)
 {
-    char *path = arena_alloc(&m->res->arena, f->path_len + 1);
+    /* The kernel's walk stops at 48 components or 4 KB, and under a lazily
+     * unmounted tree: a complete name from /proc is never replaced by a
+     * shorter one, only the identity is. */
+    bool keep_path =
+        rec->path && rec->path_complete && !f->path_complete && f->path_len < strlen(rec->path);
+    char *path = keep_path ? NULL : arena_alloc(&m->res->arena, f->path_len + 1);
     if (path) {
         memcpy(path, f->path, f->path_len + 1);
         rec->path = path;
     }
     rec->method = METHOD_BPF;
-    rec->path_complete = f->path_complete;
+    rec->path_complete = keep_path || f->path_complete;
     rec->deleted = f->deleted ? TRI_TRUE : TRI_FALSE;
     /* Anon inodes have no file type bits. */
     rec->type = (f->mode & S_IFMT) ? file_type_from_mode(f->mode) : FTYPE_ANON;
@@ -344,7 +349,9 @@ static void merge_fuse_open(struct merge_state *m, const struct deep_object *ope
 {
     const struct process_info *server = fuse_server(m, open->fuse_conn);
     const struct deep_reach *client = &open->reaches[0];
-    if (!server && m->opts->selected_pids)
+    /* With -p, the files the kernel holds for a selected client's open
+     * files belong to it as much as to the server. */
+    if (!server && m->opts->selected_pids && !find_process(m, client->pid))
         return;
     for (size_t i = 0; i < open->nfiles; i++) {
         const struct deep_file *f = &open->files[i];
@@ -395,12 +402,14 @@ void deep_merge_fuse_servers(struct scan_result *res, const struct deep_result *
         s->has_conn = true;
         s->inferred = false;
         s->conn = conn;
-        if (!was_guess)
-            continue;
-        /* The -a row of that fd: the guess there is now a fact. */
+        /* The -a row of that fd: the kernel confirmed it, and a guess
+         * there is now a fact. */
         for (size_t k = 0; k < res->records.len; k++) {
             struct file_record *rec = res->records.items[k];
             if (rec->source != SOURCE_FD || rec->proc != s->proc || rec->fd != s->fd)
+                continue;
+            rec->method = METHOD_BPF;
+            if (!was_guess)
                 continue;
             rec->has_fuse_conn = true;
             rec->fuse_conn = conn;

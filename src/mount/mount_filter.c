@@ -39,13 +39,14 @@ static bool process_ref_holds(struct file_record *rec, const struct target_view 
 
 static bool fixed_file_holds(struct file_record *rec, const struct target_view *v)
 {
+    /* An exact mount id settles it, whatever the name looks like. */
+    if (rec->has_mount_id)
+        return is_target_id(v, rec->mount_id);
     if (!rec->path_complete) {
         /* Linux 5.6-6.13 print a bare name: any fixed file might be it. */
         rec->possible = true;
         return true;
     }
-    if (rec->has_mount_id)
-        return is_target_id(v, rec->mount_id);
     rec->possible = true;
     return rec->path && mount_target_covers_path(v->t, rec->path);
 }

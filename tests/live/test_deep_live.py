@@ -270,6 +270,28 @@ class DeepRingTest(unittest.TestCase):
             with open(trace.name) as f:
                 self.assertEqual("BPF_PROG_LOAD" in f.read(), loads, args)
 
+@unittest.skipUnless(is_root(), "--deep live tests need root")
+@unittest.skipUnless(kernel_version() >= (6, 14), "fdinfo prints full paths from Linux 6.14")
+class DeepLongPathTest(unittest.TestCase):
+    """The kernel's walk of a name stops at 48 components; /proc (6.14+)
+    printed it whole, and the whole name stays."""
+
+    def test_complete_path_is_kept(self):
+        top = tempfile.mkdtemp(prefix="lshidden-deep-long-")
+        self.addCleanup(shutil.rmtree, top)
+        path = os.path.join(top, *["d"] * 60)
+        os.makedirs(path)
+        target = os.path.join(path, "file")
+        helper = HelperProcess("mount_holder", ["uring-fixed", target])
+        manifest = helper.start()
+        self.addCleanup(helper.stop)
+        _, doc = run_json("--deep", "-p", str(manifest["pid"]))
+        (row,) = [r for r in doc["files"] if r["source"] == "uring-fixed"]
+        self.assertEqual(row["path"], target)
+        self.assertTrue(row["path_complete"])
+        self.assertEqual((row["method"], row["inode"]), ("bpf", manifest["inode"]))
+
+
 
 @unittest.skipUnless(is_root() and os.path.exists("/dev/fuse"), "needs root and /dev/fuse")
 @unittest.skipUnless(kernel_version() >= (6, 9), "FUSE passthrough needs Linux 6.9")
@@ -356,6 +378,28 @@ class DeepFuseTest(unittest.TestCase):
         self.assertEqual(listed, [(False, two["path"], two["inode"]),
                                   (True, two["path"], two["inode"])])
         self.assertTrue(any(f"PID {client.pid}" in (r["note"] or "") for r in rows))
+
+    def test_client_selected_alone_keeps_its_backing_files(self):
+        # -p CLIENT: the backing file the kernel opened for the client's
+        # passthrough file is the client's as much as the server's.
+        server, manifest = self.start_server()
+        client = self.open_client("two")
+        _, deep = run_json("--deep", "-p", str(client.pid))
+        rows = [r for r in deep["files"] if r["source"] == "fuse-backing"]
+        self.assertTrue(rows, deep["files"])
+        self.assertTrue(any(f"PID {client.pid}" in (r["note"] or "") for r in rows), rows)
+        two = next(b for b in manifest["backing"] if b["name"] == "two")
+        self.assertIn(two["inode"], [r["inode"] for r in rows])
+
+    def test_dev_fuse_rows_confirmed_by_the_kernel(self):
+        server, _ = self.start_server("--preregister")
+        _, deep = run_json("--deep", "-a", "-p", str(server.pid))
+        fuse_fds = [r for r in deep["files"] if r["source"] == "fd" and r["path"] == "/dev/fuse"]
+        self.assertTrue(fuse_fds, deep["files"])
+        self.assertEqual({r["method"] for r in fuse_fds}, {"bpf"})
+        _, plain = run_json("-a", "-p", str(server.pid))
+        self.assertEqual({r["method"] for r in plain["files"] if r["path"] == "/dev/fuse"},
+                         {"procfs"})
 
     def test_cloned_device_fd_lists_once(self):
         server, manifest = self.start_server("--preregister", "--clone")

@@ -864,7 +864,7 @@ TEST(fuse_open_without_server_skipped_with_selected_pids)
 {
     struct fixture fx;
     fx_init(&fx);
-    add_proc(&fx, 30);
+    add_proc(&fx, 31); /* -p selected someone else: neither server nor client */
     struct deep_object *open = add_open(&fx, 9);
     add_file(open, DEEP_OPEN_OWN, "/data/own");
     merge(&fx, false, true);
@@ -874,6 +874,46 @@ TEST(fuse_open_without_server_skipped_with_selected_pids)
     CHECK_EQ_INT(fx.res.records.len, 1);
     struct file_record *rec = row_with_path(&fx, "/data/own");
     CHECK(rec && rec->proc == NULL);
+    fx_free(&fx);
+}
+
+TEST(fuse_open_of_selected_client_is_listed)
+{
+    /* -p CLIENT: the backing file the kernel holds for the client's open
+     * passthrough file is listed, though its server is not selected. */
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 30); /* the client */
+    struct deep_object *open = add_open(&fx, 9);
+    add_file(open, DEEP_OPEN_OWN, "/data/own");
+    merge(&fx, false, true);
+    CHECK_EQ_INT(fx.res.records.len, 1);
+    struct file_record *rec = row_with_path(&fx, "/data/own");
+    CHECK(rec != NULL);
+    if (rec) {
+        CHECK_EQ_INT(rec->source, SOURCE_FUSE_BACKING);
+        CHECK(rec->note && strstr(rec->note, "fd 9 of PID 30"));
+    }
+    fx_free(&fx);
+}
+
+TEST(complete_proc_path_is_not_replaced_by_a_cut_one)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 100);
+    struct file_record *row = add_fixed_row(&fx, p, 5, 0, "/a/very/long/path/to/a/file");
+    row->path_complete = true; /* 6.14+ prints the whole path */
+    struct deep_object *ring = add_ring(&fx, 777);
+    add_reach(ring, DEEP_VIA_FD, 100, 100, 5);
+    struct deep_file *f = add_file(ring, 0, "to/a/file"); /* the walk stopped early */
+    f->path_complete = false;
+    f->inode = 4711;
+    merge(&fx, false, false);
+    CHECK_EQ_STR(row->path, "/a/very/long/path/to/a/file");
+    CHECK(row->path_complete);
+    CHECK_EQ_INT(row->inode, 4711); /* the identity is the kernel's */
+    CHECK_EQ_INT(row->method, METHOD_BPF);
     fx_free(&fx);
 }
 
@@ -966,6 +1006,7 @@ TEST(fuse_servers_known_conn_keeps_row)
     CHECK_EQ_INT(row->fuse_conn, 77);
     CHECK_EQ_STR(row->fuse_mount, "/from/fdinfo");
     CHECK_EQ_STR(row->note, "from fdinfo");
+    CHECK_EQ_INT(row->method, METHOD_BPF); /* the kernel confirmed the fd */
     fx_free(&fx);
 }
 
