@@ -36,7 +36,8 @@ static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int di
     bool has_inode;
     uint64_t inode;
     struct pseudo_fs_identity *pseudo_fs = NULL;
-    if (pseudo_file_classify(path, &rec->type, &has_inode, &inode)) {
+    bool pseudo = pseudo_file_classify(path, &rec->type, &has_inode, &inode);
+    if (pseudo) {
         rec->deleted = TRI_FALSE;
         rec->has_inode = has_inode;
         rec->inode = inode;
@@ -58,8 +59,13 @@ static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int di
             *pseudo_fs = (struct pseudo_fs_identity){true, id.has_mount_id, id.dev_major,
                                                      id.dev_minor, id.mount_id};
         record_set_identity(rec, &id);
-        if (rec->type != FTYPE_SOCK && rec->type != FTYPE_FIFO && rec->type != FTYPE_ANON)
-            rec->deleted = id.nlink == 0 && strip_deleted_suffix(path, &len) ? TRI_TRUE : TRI_FALSE;
+        /* Names on a filesystem (named FIFOs too) can be unlinked; the
+         * fd's link count says so, and then the kernel's marker goes. */
+        if (!pseudo) {
+            rec->deleted = id.nlink == 0 ? TRI_TRUE : TRI_FALSE;
+            if (id.nlink == 0)
+                strip_deleted_suffix(path, &len);
+        }
         proc_ctx_set_mountpoint(ctx, rec);
     } else if (rec->deleted == TRI_UNKNOWN) {
         /* Without stat the kernel's marker is the only evidence. */

@@ -1,0 +1,62 @@
+"""fd rows whose deleted state comes from the fd itself: named FIFOs, and
+files whose names look deleted.  lsfd gives 0 or 1 for these; so must we."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from lshidden_test import is_root, run_json, run_tests
+
+HOLDER = r"""
+import os, sys
+fds = [os.open(p, os.O_RDWR | os.O_NONBLOCK) for p in sys.argv[1:]]
+print(" ".join(map(str, fds)), flush=True)
+sys.stdin.read()
+"""
+
+
+@unittest.skipUnless(is_root(), "reading another process's fds needs root")
+class FdRows(unittest.TestCase):
+    def hold(self, *paths):
+        proc = subprocess.Popen([sys.executable, "-c", HOLDER, *paths], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+
+        def stop():
+            proc.stdin.close()
+            proc.wait(timeout=30)
+        self.addCleanup(stop)
+        fds = [int(x) for x in proc.stdout.readline().split()]
+        return proc.pid, fds
+
+    def rows(self, pid):
+        _, doc = run_json("-a", "-p", str(pid))
+        return {r["fd"]: r for r in doc["files"] if r["source"] == "fd"}
+
+    def test_named_fifo_deleted_from_its_fd(self):
+        top = tempfile.mkdtemp(prefix="lshidden-fifo-")
+        self.addCleanup(os.rmdir, top)
+        fifo = os.path.join(top, "pipe")
+        os.mkfifo(fifo)
+        pid, (fd,) = self.hold(fifo)
+        row = self.rows(pid)[fd]
+        self.assertEqual((row["type"], row["path"], row["deleted"]), ("FIFO", fifo, False))
+        os.unlink(fifo)
+        row = self.rows(pid)[fd]
+        self.assertEqual((row["type"], row["path"], row["deleted"]), ("FIFO", fifo, True))
+
+    def test_live_file_named_like_a_deleted_one(self):
+        top = tempfile.mkdtemp(prefix="lshidden-named-")
+        self.addCleanup(os.rmdir, top)
+        name = os.path.join(top, "keep (deleted)")
+        with open(name, "w"):
+            pass
+        self.addCleanup(os.unlink, name)
+        pid, (fd,) = self.hold(name)
+        row = self.rows(pid)[fd]
+        self.assertEqual((row["type"], row["path"], row["deleted"]), ("REG", name, False))
+
+
+if __name__ == "__main__":
+    run_tests()
