@@ -11,7 +11,7 @@ import sys
 import tempfile
 import unittest
 
-from lshidden_test import is_root, lshidden_path, run_tests
+from lshidden_test import end_on_eof, is_root, lshidden_path, run_tests
 
 # In a private namespace: a shared tmpfs with the target tmpfs on it, then a
 # child namespace (copied with PROPAGATION) whose process sits in the
@@ -43,14 +43,7 @@ class Propagation(unittest.TestCase):
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
 
-        def stop():
-            proc.stdin.close()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.addCleanup(stop)
+        self.addCleanup(end_on_eof, proc)
         line = proc.stdout.readline()
         self.assertTrue(line, proc.stderr.read1(4096) if proc.poll() is not None else "no pid")
         self.outer, self.child, self.target = proc.pid, int(line), os.path.join(top, "t")

@@ -355,6 +355,17 @@ def umount(path, flags=0):
     return ctypes.get_errno()
 
 
+def end_on_eof(proc, timeout=30):
+    """Closes the stdin of a helper that holds its objects until EOF, and
+    waits for it; kills it if it does not end in time."""
+    proc.stdin.close()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class FuseServer:
     """fuse_pt_server serving MOUNTPOINT from BACKING_DIR (with
     --watch-stdin, so closing its stdin stops it).  start() returns the
@@ -390,12 +401,7 @@ class FuseServer:
             return
         proc, self.proc = self.proc, None
         if proc.poll() is None:
-            proc.stdin.close()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            end_on_eof(proc)
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             stream.close()
         umount(self.mountpoint, 2)  # MNT_DETACH: gone even if a client lingers
