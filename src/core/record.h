@@ -82,6 +82,9 @@ struct file_record {
     enum tristate deleted;
     const char *mountpoint; /* borrowed from the mount table */
     const char *note;       /* static text, for rows that need explaining */
+    /* The kernel view ran but did not see this (a ring made after its
+     * pass): not checked, so --mount leaves it out rather than guess. */
+    bool unchecked;
 
     /* /dev/fuse fds and FUSE backing files. */
     bool has_fuse_conn, has_backing_id;

@@ -428,6 +428,23 @@ void deep_forget_listed_fuse(struct scan_result *res, const struct deep_scan *ds
     res->fuse_unlisted.len = kept;
 }
 
+static const char unchecked_note[] =
+    "ring has no fd, and the kernel's tables showed no such ring: made after their pass, so "
+    "its files are not checked";
+
+/* A ring with no fd that /proc shows but the kernel's tables did not: it
+ * appeared after their pass (the BPF pass sees every ring there is). */
+static void mark_unchecked_rings(struct merge_state *m, bool layout_known)
+{
+    for (size_t i = 0; layout_known && i < m->res->records.len; i++) {
+        struct file_record *rec = m->res->records.items[i];
+        if (rec->source == SOURCE_URING_RING && rec->method != METHOD_BPF) {
+            rec->unchecked = true;
+            rec->note = unchecked_note;
+        }
+    }
+}
+
 void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 const struct deep_merge_options *opts)
 {
@@ -444,6 +461,7 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
             else
                 merge_fuse_open(&m, o, i);
         }
+        mark_unchecked_rings(&m, !m.layout_warned);
     }
     free(m.procs);
     free(m.fixed_rows);

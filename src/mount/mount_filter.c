@@ -58,8 +58,10 @@ static bool record_holds(struct file_record *rec, const struct target_view *v)
     case MATCH_FIXED_FILE: return fixed_file_holds(rec, v);
     case MATCH_FUSE_BACKING: return fixed_file_holds(rec, v);
     case MATCH_URING_RING:
-        /* With --deep the ring's files are rows of their own. */
-        if (rec->method == METHOD_BPF)
+        /* With --deep the ring's files are rows of their own; a ring the
+         * kernel view did not see was made after it, and is not guessed
+         * at: it must not make an idle mount busy. */
+        if (rec->method == METHOD_BPF || rec->unchecked)
             return false;
         rec->possible = true;
         return true;

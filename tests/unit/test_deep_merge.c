@@ -611,6 +611,37 @@ TEST(ring_fd_of_another_ring_is_not_merged_into_it)
     fx_free(&fx);
 }
 
+TEST(ring_the_kernel_did_not_see_is_unchecked)
+{
+    /* /proc shows a mapped ring with no fd that the kernel's pass did not
+     * list: it was made after the pass. */
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 100);
+    struct file_record *late = add_mapped_ring_row(&fx, p, 999);
+    struct deep_object *ring = add_ring(&fx, 777); /* another, seen by fd */
+    add_reach(ring, DEEP_VIA_FD, 100, 100, 5);
+    merge(&fx, false, false);
+    CHECK(late->unchecked);
+    CHECK(late->note && strstr(late->note, "after their pass"));
+    CHECK_EQ_INT(late->method, METHOD_PROCFS);
+    fx_free(&fx);
+}
+
+TEST(unsupported_layout_checks_nothing)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 100);
+    struct file_record *row = add_mapped_ring_row(&fx, p, 999);
+    struct deep_object *ring = add_ring(&fx, 777);
+    ring->layout = DEEP_LAYOUT_NONE;
+    add_reach(ring, DEEP_VIA_FD, 100, 100, 5);
+    merge(&fx, false, false);
+    CHECK(!row->unchecked); /* the kernel view could not read rings at all */
+    fx_free(&fx);
+}
+
 /* ---- FUSE connections ----------------------------------------------------- */
 
 TEST(fuse_server_is_lowest_listed_fuse_dev_pid)

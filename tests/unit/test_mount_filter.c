@@ -80,3 +80,18 @@ TEST(receiving_copies_count_as_the_target)
     CHECK_EQ_INT(fx.rows.len, 0);
     fx_free(&fx);
 }
+
+TEST(ring_made_after_the_kernel_pass_is_left_out)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct file_record *seen = record_list_add(&fx.rows, &fx.proc, SOURCE_URING_RING);
+    struct file_record *late = record_list_add(&fx.rows, &fx.proc, SOURCE_URING_RING);
+    late->unchecked = true;
+    mount_filter_records(&fx.rows, &fx.target, NULL);
+    /* The procfs-only ring is a possible holder; the unchecked one is not
+     * guessed at, so it cannot make an idle mount busy. */
+    CHECK_EQ_INT(fx.rows.len, 1);
+    CHECK(fx.rows.len == 1 && fx.rows.items[0] == seen && seen->possible);
+    fx_free(&fx);
+}
