@@ -63,8 +63,10 @@ bool strip_deleted_suffix(char *path, size_t *len)
     return true;
 }
 
-void record_set_identity(struct file_record *rec, const struct file_identity *id)
+void record_set_identity(struct file_record *rec, const struct file_identity *id,
+                         enum identity_origin origin)
 {
+    rec->identity = origin;
     /* anon inodes have no file type bits; their name already said anon. */
     if (id->type != FTYPE_UNKNOWN || rec->type == FTYPE_UNKNOWN)
         rec->type = id->type;

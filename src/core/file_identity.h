@@ -30,6 +30,7 @@ bool pseudo_file_classify(const char *name, enum file_type *type, bool *has_inod
 /* Strips a trailing " (deleted)" in place; returns whether there was one. */
 bool strip_deleted_suffix(char *path, size_t *len);
 
-void record_set_identity(struct file_record *rec, const struct file_identity *id);
+void record_set_identity(struct file_record *rec, const struct file_identity *id,
+                         enum identity_origin origin);
 
 #endif

@@ -194,7 +194,7 @@ struct file_record *holder_add_by_path(struct holder_scan *hs, enum file_source 
         return NULL;
     rec->deleted = deleted;
     if (m == STAT_ON_TARGET) {
-        record_set_identity(rec, &id);
+        record_set_identity(rec, &id, IDENTITY_PATH);
         holder_set_on_target(hs, rec);
     } else {
         rec->possible = true;

@@ -8,13 +8,21 @@ static bool same_dev(const struct file_record *rec, const struct mount_target *t
     return rec->has_dev && rec->dev_major == t->dev_major && rec->dev_minor == t->dev_minor;
 }
 
+/* A mount id found by looking up a name may be another file's by now. */
+static bool mount_id_holds(struct file_record *rec, const struct mount_target *t)
+{
+    if (rec->identity == IDENTITY_PATH)
+        rec->possible = true;
+    return rec->mount_id == t->mount_id;
+}
+
 /* Exact mount ids where the kernel gives them; the device alone cannot
  * tell a bind mount or another namespace's copy from this mount, and a
  * path alone can be stale, so those matches are only "possible". */
 static bool process_ref_holds(struct file_record *rec, const struct mount_target *t)
 {
     if (rec->has_mount_id)
-        return rec->mount_id == t->mount_id;
+        return mount_id_holds(rec, t);
     rec->possible = true;
     if (rec->has_dev)
         return same_dev(rec, t);
@@ -29,7 +37,7 @@ static bool fixed_file_holds(struct file_record *rec, const struct mount_target 
         return true;
     }
     if (rec->has_mount_id)
-        return rec->mount_id == t->mount_id;
+        return mount_id_holds(rec, t);
     rec->possible = true;
     return rec->path && mount_target_covers_path(t, rec->path);
 }

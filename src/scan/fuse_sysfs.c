@@ -32,7 +32,7 @@ static void fill_backing_row(struct sysfs_pass *p, struct file_record *rec, bool
         return;
     if (file_identity_at(AT_FDCWD, rec->path, &id) < 0)
         return;
-    record_set_identity(rec, &id);
+    record_set_identity(rec, &id, IDENTITY_PATH);
     const struct mount_entry *e =
         rec->has_mount_id ? mount_ns_find_id(p->res->self_mounts, rec->mount_id) : NULL;
     if (e)

@@ -50,6 +50,7 @@ static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int di
         rec->dev_minor = pseudo_fs->dev_minor;
         rec->has_mount_id = pseudo_fs->has_mount_id;
         rec->mount_id = pseudo_fs->mount_id;
+        rec->identity = IDENTITY_FD; /* one fd of that mount was stat()ed */
         return;
     }
     struct file_identity id;
@@ -57,7 +58,7 @@ static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int di
         if (pseudo_fs)
             *pseudo_fs = (struct pseudo_fs_identity){true, id.has_mount_id, id.dev_major,
                                                      id.dev_minor, id.mount_id};
-        record_set_identity(rec, &id);
+        record_set_identity(rec, &id, IDENTITY_FD);
         if (rec->type != FTYPE_SOCK && rec->type != FTYPE_FIFO && rec->type != FTYPE_ANON)
             rec->deleted = id.nlink == 0 && strip_deleted_suffix(path, &len) ? TRI_TRUE : TRI_FALSE;
         proc_ctx_set_mountpoint(ctx, rec);
@@ -151,16 +152,18 @@ static bool mapped_set_insert(struct mapped_set *set, unsigned maj, unsigned min
 
 /* Identity of a mapping through map_files/ (needs CAP_SYS_ADMIN), else
  * through its path when that still names the same dev and inode. */
-static bool mapping_identity(struct proc_ctx *ctx, const struct map_entry *m, const char *path,
-                             struct file_identity *id)
+static enum identity_origin mapping_identity(struct proc_ctx *ctx, const struct map_entry *m,
+                                             const char *path, struct file_identity *id)
 {
     char entry[64];
     snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
     if (file_identity_at(ctx->dirfd, entry, id) == 0)
-        return true;
+        return IDENTITY_FD;
     if (!proc_ctx_same_mnt_ns(ctx) || file_identity_at(AT_FDCWD, path, id) < 0)
-        return false;
-    return id->inode == m->inode && id->dev_major == m->dev_major && id->dev_minor == m->dev_minor;
+        return IDENTITY_NONE;
+    bool same =
+        id->inode == m->inode && id->dev_major == m->dev_major && id->dev_minor == m->dev_minor;
+    return same ? IDENTITY_PATH : IDENTITY_NONE;
 }
 
 static void emit_mapping(struct proc_ctx *ctx, const struct map_entry *m)
@@ -177,9 +180,14 @@ static void emit_mapping(struct proc_ctx *ctx, const struct map_entry *m)
     rec->dev_minor = m->dev_minor;
     rec->inode = m->inode;
     rec->deleted = marked ? TRI_TRUE : TRI_FALSE;
+    rec->identity = IDENTITY_FD; /* dev and inode of the mapping itself */
 
     struct file_identity id;
-    if (ctx->cfg->live && ctx->cfg->want_identity && mapping_identity(ctx, m, path, &id)) {
+    enum identity_origin origin = IDENTITY_NONE;
+    if (ctx->cfg->live && ctx->cfg->want_identity)
+        origin = mapping_identity(ctx, m, path, &id);
+    if (origin != IDENTITY_NONE) {
+        rec->identity = origin;
         rec->type = id.type;
         rec->has_mount_id = id.has_mount_id;
         rec->mount_id = id.mount_id;

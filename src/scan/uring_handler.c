@@ -139,7 +139,7 @@ static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec
          ours.dev_minor != theirs.dev_minor))
         return;
     if (have_ours || have_theirs) {
-        record_set_identity(rec, have_ours ? &ours : &theirs);
+        record_set_identity(rec, have_ours ? &ours : &theirs, IDENTITY_PATH);
         proc_ctx_set_mountpoint(ctx, rec);
     }
 }
@@ -267,6 +267,7 @@ static void emit_fdless_ring(struct proc_ctx *ctx, const struct mapped_ring *rin
     rec->has_ring_inode = rec->has_inode = true;
     rec->ring_inode = rec->inode = ring->inode;
     rec->has_dev = true;
+    rec->identity = IDENTITY_FD; /* the ring's own mapping */
     rec->dev_major = ring->dev_major;
     rec->dev_minor = ring->dev_minor;
     rec->note = fdless_ring_note;
