@@ -105,6 +105,8 @@ static void merge_kernel_tables(struct run *run)
     if (run->deep)
         deep_merge(res, &run->deep->result, &opts);
     record_list_sort(&res->records);
+    /* Each worker warns once about a mount it did not look into. */
+    warning_list_drop_repeats(&res->warnings, 0);
     warning_list_sort(&res->warnings);
 }
 

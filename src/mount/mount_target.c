@@ -18,32 +18,6 @@ static int copy_entry(struct mount_target *t, const struct mount_entry *e)
     return t->mountpoint && t->root ? 0 : -ENOMEM;
 }
 
-static bool covers(const char *target, const char *path)
-{
-    size_t len = strlen(target);
-    if (len == 1 && target[0] == '/')
-        return path[0] == '/';
-    return strncmp(path, target, len) == 0 && (path[len] == '\0' || path[len] == '/');
-}
-
-/* Mounts stacked on one point: the one mounted last is on top, and
- * mountinfo lists it after the one it covers. */
-static const struct mount_entry *longest_cover(const struct mount_ns *self, const char *path)
-{
-    const struct mount_entry *best = NULL;
-    size_t best_len = 0;
-    for (size_t i = 0; i < self->len; i++) {
-        const struct mount_entry *e = &self->entries[i];
-        size_t len = e->target ? strlen(e->target) : 0;
-        if (e->target && covers(e->target, path) &&
-            (!best || len > best_len || (len == best_len && e->order > best->order))) {
-            best = e;
-            best_len = len;
-        }
-    }
-    return best;
-}
-
 int mount_target_resolve(struct mount_target *t, const char *path, const struct mount_ns *self,
                          uint64_t self_mnt_ns, bool live)
 {
@@ -64,7 +38,7 @@ int mount_target_resolve(struct mount_target *t, const char *path, const struct 
     else if (live && (stx.stx_mask & STATX_MNT_ID))
         e = mount_ns_find_id(self, (int)stx.stx_mnt_id);
     else
-        e = longest_cover(self, real);
+        e = mount_ns_cover(self, real);
     free(real);
     if (err == 0)
         err = e ? copy_entry(t, e) : -ENOENT;
@@ -84,5 +58,5 @@ void mount_target_free(struct mount_target *t)
 
 bool mount_target_covers_path(const struct mount_target *t, const char *path)
 {
-    return covers(t->mountpoint, path);
+    return mount_point_covers(t->mountpoint, path);
 }

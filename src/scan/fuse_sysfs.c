@@ -26,11 +26,15 @@ struct sysfs_pass {
 static void fill_backing_row(struct sysfs_pass *p, struct file_record *rec, bool deleted)
 {
     struct file_identity id;
+    struct name_lookup where = {.ns = p->res->self_mounts};
     rec->path_complete = true;
     rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
     if (deleted || !p->cfg->live || !p->cfg->want_identity)
         return;
-    if (file_identity_at(AT_FDCWD, rec->path, &id) < 0)
+    int r = file_identity_by_name(&where, rec->path, &id);
+    if (r == -EAGAIN)
+        record_mark_unchecked(rec, &p->res->warnings, where.blocked);
+    if (r < 0)
         return;
     record_set_identity(rec, &id, IDENTITY_PATH);
     const struct mount_entry *e =

@@ -21,6 +21,20 @@
 #include "scan/scan.h"
 #include "util/vec.h"
 
+/* Even a statx() that asks for cached attributes revalidates a network
+ * filesystem's dentry at the end of a /proc magic link (NFS asks its
+ * server), so files there are not stat()ed; FUSE answers from its cache.
+ * Returns the network mount path lies on (warned about once), else NULL. */
+static const struct mount_entry *network_mount(struct proc_ctx *ctx, const char *path)
+{
+    const struct mount_entry *e =
+        path[0] == '/' ? mount_ns_cover(proc_ctx_mounts(ctx), path) : NULL;
+    if (!e || fstype_server(e->fstype) != FS_NETWORK)
+        return NULL;
+    record_mark_unchecked(NULL, &ctx->out->warnings, e);
+    return e;
+}
+
 /* Fills path, type, deleted and identity of a row whose name came from a
  * /proc link (fd, cwd, root, exe). */
 static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int dirfd,
@@ -54,7 +68,11 @@ static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int di
         return;
     }
     struct file_identity id;
-    if (ctx->cfg->live && ctx->cfg->want_identity && file_identity_at(dirfd, entry, &id) == 0) {
+    if (!pseudo_fs && ctx->cfg->live && ctx->cfg->want_identity && network_mount(ctx, path)) {
+        rec->note = unchecked_path_note;
+        rec->deleted = strip_deleted_suffix(path, &len) ? TRI_TRUE : TRI_FALSE;
+    } else if (ctx->cfg->live && ctx->cfg->want_identity &&
+               file_identity_at(dirfd, entry, &id) == 0) {
         if (pseudo_fs)
             *pseudo_fs = (struct pseudo_fs_identity){true, id.has_mount_id, id.dev_major,
                                                      id.dev_minor, id.mount_id};
@@ -156,10 +174,18 @@ static enum identity_origin mapping_identity(struct proc_ctx *ctx, const struct 
                                              const char *path, struct file_identity *id)
 {
     char entry[64];
+    struct name_lookup where = {.ns = proc_ctx_mounts(ctx)};
     snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
+    if (network_mount(ctx, path))
+        return IDENTITY_NONE; /* map_files/ is a magic link too */
     if (file_identity_at(ctx->dirfd, entry, id) == 0)
         return IDENTITY_FD;
-    if (!proc_ctx_same_mnt_ns(ctx) || file_identity_at(AT_FDCWD, path, id) < 0)
+    if (!proc_ctx_same_mnt_ns(ctx))
+        return IDENTITY_NONE;
+    int r = file_identity_by_name(&where, path, id);
+    if (r == -EAGAIN)
+        record_mark_unchecked(NULL, &ctx->out->warnings, where.blocked);
+    if (r < 0)
         return IDENTITY_NONE;
     bool same =
         id->inode == m->inode && id->dev_major == m->dev_major && id->dev_minor == m->dev_minor;
