@@ -15,11 +15,16 @@ struct mount_target {
     char *root;       /* root of the mount within its filesystem */
     char *fstype, *source;
     uint64_t mnt_ns; /* our mount namespace's inode, 0 if unknown */
+    /* Live: the part of PATH below stalled_at was not looked up, since
+     * that directory is on a mount whose server may not answer; its mount
+     * is then the longest mount point covering PATH.  NULL otherwise. */
+    char *stalled_at;
 };
 
 /* Finds PATH's mount in our table (self).  live: PATH is resolved on this
- * system (statx names its mount); otherwise, in a fixture tree, the
- * longest mount point covering PATH wins.  Returns 0, or -errno (e.g.
+ * system one name at a time, never asking a FUSE or network server (see
+ * stalled_at), and statx names its mount; otherwise, in a fixture tree,
+ * the longest mount point covering PATH wins.  Returns 0, or -errno (e.g.
  * -ENOENT for a path that does not exist) for the caller to report with
  * the path. */
 int mount_target_resolve(struct mount_target *target, const char *path, const struct mount_ns *self,
