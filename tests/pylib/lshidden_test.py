@@ -401,6 +401,16 @@ class FuseServer:
         umount(self.mountpoint, 2)  # MNT_DETACH: gone even if a client lingers
 
 
+def in_private_namespace(test_file):
+    """Re-runs test_file under unshare -m --propagation private, once, so
+    its mounts never reach the host's table."""
+    if os.environ.get("LSHIDDEN_PRIVATE_NS") == "1" or not is_root():
+        return
+    os.environ["LSHIDDEN_PRIVATE_NS"] = "1"
+    os.execvp("unshare", ["unshare", "-m", "--propagation", "private", sys.executable,
+                          os.path.abspath(test_file), *sys.argv[1:]])
+
+
 def unprivileged_copy(test):
     """lshidden copied where uid 65534 can surely run it; removed with the
     test."""
