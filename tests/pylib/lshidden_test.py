@@ -224,9 +224,10 @@ class HelperProcess:
     holds its objects until stdin reaches EOF.  Use as a context manager, or
     call stop() (tests: self.addCleanup(helper.stop) right after start())."""
 
-    def __init__(self, name, args=(), start_timeout=DEFAULT_TIMEOUT, parent=None):
+    def __init__(self, name, args=(), start_timeout=DEFAULT_TIMEOUT, parent=None, prefix=()):
         self.name = name
         self.args = list(args)
+        self.prefix = list(prefix)  # e.g. a setpriv and unshare command line
         self.start_timeout = start_timeout
         self.parent = parent  # where its temporary directory goes
         self.proc = None
@@ -243,7 +244,8 @@ class HelperProcess:
         self.dir = os.path.realpath(self.tmp.name)
         self._stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen([helper_path(self.name), *self.args, self.dir],
+            self.proc = subprocess.Popen([*self.prefix, helper_path(self.name), *self.args,
+                                          self.dir],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self._stderr, cwd=self.dir)
         except OSError:
