@@ -29,7 +29,7 @@
 static const struct mount_entry *network_mount(struct proc_ctx *ctx, const char *path)
 {
     const struct mount_entry *e =
-        path[0] == '/' ? mount_ns_cover(proc_ctx_mounts(ctx), path) : NULL;
+        path[0] == '/' ? mount_ns_cover(proc_ctx_names_table(ctx), path) : NULL;
     if (!e || fstype_server(e->fstype) != FS_NETWORK)
         return NULL;
     record_mark_unchecked(NULL, &ctx->out->warnings, e);
@@ -203,7 +203,7 @@ static enum identity_origin mapping_identity(struct proc_ctx *ctx, const struct 
                                              const char *path, struct file_identity *id)
 {
     char entry[64];
-    struct name_lookup where = {.ns = proc_ctx_mounts(ctx)};
+    struct name_lookup where = {.ns = proc_ctx_names_table(ctx)};
     snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
     if (network_mount(ctx, path))
         return IDENTITY_NONE; /* map_files/ is a magic link too */
@@ -347,6 +347,7 @@ static void scan_process(struct scan_worker *w, struct process_info *proc)
         .cfg = w->cfg,
         .kernel = &w->res->kernel,
         .self_mnt_ns = w->res->self_mnt_ns,
+        .self_mounts = w->res->self_mounts,
         .proc = proc,
         .out = &w->out,
     };

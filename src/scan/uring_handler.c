@@ -126,7 +126,7 @@ static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec
     struct name_lookup where = {
         .dirfd = ctx->dirfd,
         .root = proc_ctx_same_mnt_ns(ctx) ? NULL : "root",
-        .ns = proc_ctx_mounts(ctx),
+        .ns = proc_ctx_names_table(ctx),
     };
     struct file_identity id;
     int r = file_identity_by_name(&where, rec->path, &id);
