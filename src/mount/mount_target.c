@@ -130,12 +130,18 @@ static int walk_path(struct walk *w, const char *path)
     w->done[0] = '\0';
     if (path[0] != '/' && !getcwd(w->done, sizeof(w->done)))
         return -errno;
+    if (strcmp(w->done, "/") == 0)
+        w->done[0] = '\0'; /* names are appended as "/NAME" */
     w->fd = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (w->fd < 0)
         return -errno;
     for (;;) {
+        /* Even ".." asks FUSE: the directory's permission is checked. */
         char *rest = w->todo + strspn(w->todo, "/");
-        if (*rest && walk_may_wait(w))
+        size_t n = strcspn(rest, "/");
+        if (n > NAME_MAX)
+            return -ENAMETOOLONG;
+        if (n && walk_may_wait(w))
             return 1;
         if (!walk_next(w, name, sizeof(name)))
             return 0;
@@ -143,6 +149,28 @@ static int walk_path(struct walk *w, const char *path)
         if (r < 0)
             return r;
     }
+}
+
+/* "/a/./b/../c//" becomes "/a/c", by the text alone. */
+static void normalize_lexically(char *path)
+{
+    char *out = path, *in = path;
+    while (*in) {
+        in += strspn(in, "/");
+        size_t n = strcspn(in, "/");
+        if (n == 2 && in[0] == '.' && in[1] == '.') {
+            while (out > path && *--out != '/')
+                ;
+        } else if (n && !(n == 1 && in[0] == '.')) {
+            *out++ = '/';
+            memmove(out, in, n);
+            out += n;
+        }
+        in += n;
+    }
+    if (out == path)
+        *out++ = '/';
+    *out = '\0';
 }
 
 /* The mount of the live path, and where its walk stopped, if it did. */
@@ -161,7 +189,8 @@ static int live_mount(struct mount_target *t, const char *path, const struct mou
     /* Before 5.8 (no mount id), or stopped short: the mount by name. */
     if ((r == 0 && !(stx.stx_mask & STATX_MNT_ID)) || r == 1) {
         char full[PATH_MAX * 2];
-        snprintf(full, sizeof(full), "%s/%s", w->done, w->todo + strspn(w->todo, "/"));
+        snprintf(full, sizeof(full), "%s/%s", w->done, w->todo);
+        normalize_lexically(full);
         *e = mount_ns_cover(self, full);
     }
     if (r == 1 && !(t->stalled_at = strdup(w->done[0] ? w->done : "/")))

@@ -128,6 +128,19 @@ class StoppedFuseServer(unittest.TestCase):
                     self.assertEqual((row["identity"], row["inode"], row["mount_id"]),
                                      ("fd", manifest["inode"], manifest["mount_id"]))
 
+    def test_mount_path_is_resolved_like_realpath(self):
+        """Symlinks, "." and ".." in PATH, and a relative PATH (lshidden
+        runs in /), still name the mount they lead to."""
+        link = os.path.join(self.top, "to-other")
+        os.symlink("other/./", link)
+        self.addCleanup(os.unlink, link)
+        for path in (link, os.path.join(self.mnt, "..", "other"), self.other[1:] + "/.",
+                     os.path.join(link, "..", "mnt", "..", "other")):
+            with self.subTest(path=path):
+                result = self.run_bounded("--mount", path)
+                last = result.stdout.decode(errors="replace").strip().split("\n")[-1]
+                self.assertTrue(last.startswith(f"{self.other} is held by"), describe(result))
+
     def test_mount_path_inside_is_not_looked_up(self):
         result = self.run_bounded("--mount", os.path.join(self.mnt, "held"))
         stderr = result.stderr.decode(errors="replace")
