@@ -44,6 +44,11 @@ static int add_target(struct run *run, const char *path)
         message_path_error("", path, strerror(-err));
         return err;
     }
+    if (t->stalled_at)
+        warning_add(&run->res.warnings, WARN_IO, 0, t->stalled_at,
+                    "--mount %s: not looked up below here, on a %s mount whose server may not "
+                    "answer; taken to be on %s",
+                    path, t->fstype ? t->fstype : "?", t->mountpoint);
     for (size_t i = 0; i < run->ntargets; i++)
         if (run->targets[i].mount_id == t->mount_id) {
             mount_target_free(t);
@@ -105,6 +110,8 @@ static void merge_kernel_tables(struct run *run)
     if (run->deep)
         deep_merge(res, &run->deep->result, &opts);
     record_list_sort(&res->records);
+    /* Each worker warns once about a mount it did not look into. */
+    warning_list_drop_repeats(&res->warnings, 0);
     warning_list_sort(&res->warnings);
 }
 

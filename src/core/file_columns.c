@@ -121,6 +121,11 @@ const struct column_info file_column_table[COL_COUNT] = {
         .flags = 0,
         .help = "how the row was found: procfs (/proc and /sys text) or bpf (the kernel's own tables, --deep)",
     },
+    [COL_IDENTITY] = {
+        .name = "IDENTITY", .json_key = "identity", .kind = COLKIND_STRING, .width_hint = 6,
+        .flags = COLF_NEEDS_IDENTITY,
+        .help = "where TYPE, DEV, INODE and MOUNT-ID came from: kernel (its own tables, --deep), fd (the reference itself), path (looked up by name: may be another file by now); empty when unknown",
+    },
     [COL_HOLDER] = {
         .name = "HOLDER", .json_key = "holder", .kind = COLKIND_STRING, .width_hint = 8,
         .flags = COLF_MOUNT_ONLY,
@@ -207,6 +212,7 @@ static void file_column_value(const void *row, int id, struct column_value *v)
     case COL_BACKING_ID: column_set_unum(v, rec->has_backing_id, rec->backing_id); break;
     case COL_NOTE: column_set_str(v, rec->note); break;
     case COL_METHOD: column_set_str(v, record_method_name(rec->method)); break;
+    case COL_IDENTITY: column_set_str(v, identity_origin_name(rec->identity)); break;
     case COL_HOLDER: column_set_str(v, source_info(rec->source)->holder); break;
     case COL_EFFECT: column_set_str(v, holder_effect_name(rec->effect)); break;
     case COL_POSSIBLE: column_set_bool(v, rec->possible); break;

@@ -33,6 +33,7 @@ enum column_id {
     COL_BACKING_ID,
     COL_NOTE,
     COL_METHOD,
+    COL_IDENTITY,
     COL_HOLDER,
     COL_EFFECT,
     COL_POSSIBLE,

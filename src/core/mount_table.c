@@ -233,6 +233,49 @@ const struct mount_entry *mount_ns_find_dev(const struct mount_ns *ns, unsigned 
     return found;
 }
 
+enum fs_server fstype_server(const char *fstype)
+{
+    /* Each may wait for a server or a cluster lock for as long as it likes,
+     * even to stat a file whose attributes it has cached. */
+    static const char *const network[] = {
+        "nfs",  "nfs4",  "cifs",   "smb3", "smbfs", "9p",       "ceph",   "glusterfs", "afs",
+        "coda", "davfs", "lustre", "gfs2", "ocfs2", "orangefs", "beegfs", "ncpfs",
+    };
+    if (!fstype)
+        return FS_LOCAL;
+    if (strcmp(fstype, "fuse") == 0 || strcmp(fstype, "fuseblk") == 0 ||
+        strncmp(fstype, "fuse.", 5) == 0 || strcmp(fstype, "virtiofs") == 0)
+        return FS_FUSE;
+    for (size_t i = 0; i < sizeof(network) / sizeof(network[0]); i++)
+        if (strcmp(fstype, network[i]) == 0)
+            return FS_NETWORK;
+    return FS_LOCAL;
+}
+
+bool mount_point_covers(const char *mountpoint, const char *path)
+{
+    size_t len = strlen(mountpoint);
+    if (len == 1 && mountpoint[0] == '/')
+        return path[0] == '/';
+    return strncmp(path, mountpoint, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+const struct mount_entry *mount_ns_cover(const struct mount_ns *ns, const char *path)
+{
+    const struct mount_entry *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; ns && i < ns->len; i++) {
+        const struct mount_entry *e = &ns->entries[i];
+        size_t len = e->target ? strlen(e->target) : 0;
+        if (e->target && mount_point_covers(e->target, path) &&
+            (!best || len > best_len || (len == best_len && e->order > best->order))) {
+            best = e;
+            best_len = len;
+        }
+    }
+    return best;
+}
+
 bool mount_entry_fuse_conn(const struct mount_entry *e, uint32_t *conn)
 {
     if (!e->fstype || strncmp(e->fstype, "fuse", 4) != 0 || strcmp(e->fstype, "fusectl") == 0)

@@ -68,6 +68,20 @@ const struct mount_entry *mount_ns_find_id(const struct mount_ns *ns, int id);
 const struct mount_entry *mount_ns_find_dev(const struct mount_ns *ns, unsigned dev_major,
                                             unsigned dev_minor);
 
+/* Who answers a lookup on a filesystem: memory and local disks, or a
+ * server that may never answer (a stopped FUSE daemon, an unreachable NFS
+ * server).  The one list of such filesystem types is in mount_table.c. */
+enum fs_server { FS_LOCAL, FS_FUSE, FS_NETWORK };
+enum fs_server fstype_server(const char *fstype);
+
+/* Whether mount point mountpoint covers the absolute path (by its text). */
+bool mount_point_covers(const char *mountpoint, const char *path);
+
+/* The mount an absolute path lies on by its text: the longest covering
+ * mount point, the one mounted last where several are stacked; NULL if
+ * none covers it. */
+const struct mount_entry *mount_ns_cover(const struct mount_ns *ns, const char *path);
+
 /* Whether the entry is a FUSE mount (fuse, fuse.NAME, fuseblk; not
  * fusectl), and then its connection: the kernel dev_t of the superblock,
  * the minor of an anonymous 0:N device for "fuse", (major << 20 | minor)

@@ -95,6 +95,17 @@ const char *record_method_name(enum record_method method)
     return method == METHOD_BPF ? "bpf" : "procfs";
 }
 
+const char *identity_origin_name(enum identity_origin origin)
+{
+    static const char *const names[] = {
+        [IDENTITY_NONE] = NULL,
+        [IDENTITY_KERNEL] = "kernel",
+        [IDENTITY_FD] = "fd",
+        [IDENTITY_PATH] = "path",
+    };
+    return names[origin];
+}
+
 const char *file_type_name(enum file_type type)
 {
     static const char *const names[] = {

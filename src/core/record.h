@@ -34,6 +34,15 @@ enum record_method {
     METHOD_BPF,    /* the kernel's own tables, read by --deep */
 };
 
+/* Where a row's type, device, inode and mount id came from: a lookup by
+ * name may have found another file by now, the other two cannot. */
+enum identity_origin {
+    IDENTITY_NONE,   /* not known */
+    IDENTITY_KERNEL, /* the kernel's own tables (--deep) */
+    IDENTITY_FD,     /* the reference itself: /proc/PID/fd/N, cwd, root, exe, map_files */
+    IDENTITY_PATH,   /* looked up by the name the kernel printed */
+};
+
 /* JSON needs a real null for "the kernel did not say", so booleans that can
  * be unknown get a third state instead of defaulting to false. */
 enum tristate { TRI_UNKNOWN = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
@@ -62,6 +71,7 @@ struct file_record {
     const struct process_info *proc;
     enum file_source source;
     enum record_method method;
+    enum identity_origin identity;
     bool hidden;
     enum file_type type;
 
@@ -127,6 +137,7 @@ const char *file_source_name(enum file_source source);
 const char *holder_effect_name(enum holder_effect effect);
 const char *file_type_name(enum file_type type);
 const char *record_method_name(enum record_method method);
+const char *identity_origin_name(enum identity_origin origin); /* NULL for none */
 enum file_type file_type_from_mode(mode_t mode);
 
 #endif

@@ -114,6 +114,7 @@ static void apply_file(const struct merge_state *m, struct file_record *rec,
         rec->path = path;
     }
     rec->method = METHOD_BPF;
+    rec->identity = IDENTITY_KERNEL;
     rec->path_complete = keep_path || f->path_complete;
     rec->deleted = f->deleted ? TRI_TRUE : TRI_FALSE;
     /* Anon inodes have no file type bits. */
@@ -200,6 +201,7 @@ static void merge_fdless_ring(struct merge_state *m, const struct deep_object *r
         row->path_complete = true;
         row->deleted = TRI_FALSE;
         row->has_inode = row->has_dev = true;
+        row->identity = IDENTITY_KERNEL;
         row->inode = ring->inode;
         row->dev_major = ring->dev_major;
         row->dev_minor = ring->dev_minor;

@@ -123,7 +123,13 @@ char *holder_unescape_span(struct holder_scan *hs, struct text_span span)
 enum stat_match holder_stat_path(struct holder_scan *hs, const char *path, bool deleted,
                                  struct file_identity *id)
 {
-    if (!hs->live || deleted || path[0] != '/' || file_identity_at(AT_FDCWD, path, id) < 0)
+    struct name_lookup where = {.ns = hs->res->self_mounts};
+    if (!hs->live || deleted || path[0] != '/')
+        return STAT_UNKNOWN;
+    int r = file_identity_by_name(&where, path, id);
+    if (r == -EAGAIN)
+        record_mark_unchecked(NULL, hs->warnings, where.blocked);
+    if (r < 0)
         return STAT_UNKNOWN;
     if (id->has_mount_id)
         return id->mount_id == hs->target->mount_id ? STAT_ON_TARGET : STAT_ELSEWHERE;
@@ -194,7 +200,7 @@ struct file_record *holder_add_by_path(struct holder_scan *hs, enum file_source 
         return NULL;
     rec->deleted = deleted;
     if (m == STAT_ON_TARGET) {
-        record_set_identity(rec, &id);
+        record_set_identity(rec, &id, IDENTITY_PATH);
         holder_set_on_target(hs, rec);
     } else {
         rec->possible = true;

@@ -110,6 +110,7 @@ static void find_one_loop(struct holder_scan *hs, const char *name, struct read_
     rec->possible = possible;
     if (st.known) {
         rec->has_dev = rec->has_inode = true;
+        rec->identity = IDENTITY_KERNEL; /* the loop device's own status */
         rec->dev_major = st.dev_major;
         rec->dev_minor = st.dev_minor;
         rec->inode = st.inode;

@@ -19,6 +19,14 @@ static bool is_target_id(const struct target_view *v, int id)
     return false;
 }
 
+/* A mount id found by looking up a name may be another file's by now. */
+static bool mount_id_holds(struct file_record *rec, const struct target_view *v)
+{
+    if (rec->identity == IDENTITY_PATH)
+        rec->possible = true;
+    return is_target_id(v, rec->mount_id);
+}
+
 static bool same_dev(const struct file_record *rec, const struct mount_target *t)
 {
     return rec->has_dev && rec->dev_major == t->dev_major && rec->dev_minor == t->dev_minor;
@@ -30,7 +38,7 @@ static bool same_dev(const struct file_record *rec, const struct mount_target *t
 static bool process_ref_holds(struct file_record *rec, const struct target_view *v)
 {
     if (rec->has_mount_id)
-        return is_target_id(v, rec->mount_id);
+        return mount_id_holds(rec, v);
     rec->possible = true;
     if (rec->has_dev)
         return same_dev(rec, v->t);
@@ -41,7 +49,7 @@ static bool fixed_file_holds(struct file_record *rec, const struct target_view *
 {
     /* An exact mount id settles it, whatever the name looks like. */
     if (rec->has_mount_id)
-        return is_target_id(v, rec->mount_id);
+        return mount_id_holds(rec, v);
     if (!rec->path_complete) {
         /* Linux 5.6-6.13 print a bare name: any fixed file might be it. */
         rec->possible = true;

@@ -18,11 +18,16 @@ struct mount_target {
     /* The peer group of the mount it sits on (0: none): copies elsewhere
      * whose parent receives from it make an umount here fail too. */
     unsigned parent_shared;
+    /* Live: the part of PATH below stalled_at was not looked up, since
+     * that directory is on a mount whose server may not answer; its mount
+     * is then the longest mount point covering PATH.  NULL otherwise. */
+    char *stalled_at;
 };
 
 /* Finds PATH's mount in our table (self).  live: PATH is resolved on this
- * system (statx names its mount); otherwise, in a fixture tree, the
- * longest mount point covering PATH wins.  Returns 0, or -errno (e.g.
+ * system one name at a time, never asking a FUSE or network server (see
+ * stalled_at), and statx names its mount; otherwise, in a fixture tree,
+ * the longest mount point covering PATH wins.  Returns 0, or -errno (e.g.
  * -ENOENT for a path that does not exist) for the caller to report with
  * the path. */
 int mount_target_resolve(struct mount_target *target, const char *path, const struct mount_ns *self,

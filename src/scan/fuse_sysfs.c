@@ -26,13 +26,17 @@ struct sysfs_pass {
 static void fill_backing_row(struct sysfs_pass *p, struct file_record *rec, bool deleted)
 {
     struct file_identity id;
+    struct name_lookup where = {.ns = p->res->self_mounts};
     rec->path_complete = true;
     rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
     if (deleted || !p->cfg->live || !p->cfg->want_identity)
         return;
-    if (file_identity_at(AT_FDCWD, rec->path, &id) < 0)
+    int r = file_identity_by_name(&where, rec->path, &id);
+    if (r == -EAGAIN)
+        record_mark_unchecked(rec, &p->res->warnings, where.blocked);
+    if (r < 0)
         return;
-    record_set_identity(rec, &id);
+    record_set_identity(rec, &id, IDENTITY_PATH);
     const struct mount_entry *e =
         rec->has_mount_id ? mount_ns_find_id(p->res->self_mounts, rec->mount_id) : NULL;
     if (e)

@@ -47,6 +47,13 @@ bool proc_ctx_same_mnt_ns(const struct proc_ctx *ctx)
     return ctx->proc->has_mnt_ns && ctx->proc->mnt_ns == ctx->self_mnt_ns;
 }
 
+const struct mount_ns *proc_ctx_names_table(struct proc_ctx *ctx)
+{
+    if (proc_ctx_same_mnt_ns(ctx) && ctx->self_mounts)
+        return ctx->self_mounts;
+    return proc_ctx_mounts(ctx);
+}
+
 /* Mount ids are system-wide, so an id missing from the process's own
  * table (a file reached through our namespace) is looked up in the
  * others already loaded. */

@@ -39,6 +39,7 @@ struct proc_ctx {
     const struct scan_config *cfg;
     const struct kernel_release *kernel;
     uint64_t self_mnt_ns;
+    const struct mount_ns *self_mounts; /* our own table, read from our root */
     struct process_info *proc;
     int dirfd; /* proc_root/PID */
     struct scan_output *out;
@@ -64,6 +65,11 @@ struct mount_ns *proc_ctx_mounts(struct proc_ctx *ctx);
 
 /* Whether the process sees our mount namespace (false when unknown). */
 bool proc_ctx_same_mnt_ns(const struct proc_ctx *ctx);
+
+/* The table a path the kernel printed for us is read against: ours when
+ * the process shares our namespace (the path is from our root, and a
+ * chrooted process's own table is from its root), else its own. */
+const struct mount_ns *proc_ctx_names_table(struct proc_ctx *ctx);
 
 /* Sets rec's mount point (and, from its device, its mount id) from the
  * process's table, when the columns ask for it. */

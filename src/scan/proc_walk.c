@@ -14,12 +14,54 @@
 
 #include "core/file_identity.h"
 #include "parse/cgroup_parse.h"
+#include "parse/fdinfo_parse.h"
 #include "parse/maps_parse.h"
 #include "parse/proc_names.h"
 #include "scan/handler.h"
 #include "scan/proc_ctx.h"
 #include "scan/scan.h"
 #include "util/vec.h"
+
+/* Even a statx() that asks for cached attributes revalidates a network
+ * filesystem's dentry at the end of a /proc magic link (NFS asks its
+ * server), so files there are not stat()ed; FUSE answers from its cache.
+ * Returns the network mount path lies on (warned about once), else NULL. */
+static const struct mount_entry *network_mount(struct proc_ctx *ctx, const char *path)
+{
+    const struct mount_entry *e =
+        path[0] == '/' ? mount_ns_cover(proc_ctx_names_table(ctx), path) : NULL;
+    if (!e || fstype_server(e->fstype) != FS_NETWORK)
+        return NULL;
+    record_mark_unchecked(NULL, &ctx->out->warnings, e);
+    return e;
+}
+
+/* An fd's mount and inode as fdinfo prints them (5.14+), which asks no
+ * server; the device is its mount's.  The type stays unknown.  Returns
+ * whether fdinfo said. */
+static bool fill_from_fdinfo(struct proc_ctx *ctx, struct file_record *rec)
+{
+    struct read_buf *buf = &ctx->out->file_buf;
+    char entry[32];
+    uint64_t mnt_id, ino;
+    snprintf(entry, sizeof(entry), "fdinfo/%d", rec->fd);
+    if (read_file_at(ctx->dirfd, entry, buf, READ_CAP_SMALL) < 0 ||
+        fdinfo_get_u64(buf->data, buf->len, "mnt_id", &mnt_id) < 0 ||
+        fdinfo_get_u64(buf->data, buf->len, "ino", &ino) < 0 || mnt_id > INT32_MAX)
+        return false;
+    const struct mount_entry *e = mount_ns_find_id(proc_ctx_mounts(ctx), (int)mnt_id);
+    rec->identity = IDENTITY_FD;
+    rec->has_inode = rec->has_mount_id = true;
+    rec->inode = ino;
+    rec->mount_id = (int)mnt_id;
+    if (e) {
+        rec->has_dev = true;
+        rec->dev_major = e->dev_major;
+        rec->dev_minor = e->dev_minor;
+    }
+    proc_ctx_set_mountpoint(ctx, rec);
+    return true;
+}
 
 /* Fills path, type, deleted and identity of a row whose name came from a
  * /proc link (fd, cwd, root, exe). */
@@ -51,14 +93,20 @@ static void fill_from_link(struct proc_ctx *ctx, struct file_record *rec, int di
         rec->dev_minor = pseudo_fs->dev_minor;
         rec->has_mount_id = pseudo_fs->has_mount_id;
         rec->mount_id = pseudo_fs->mount_id;
+        rec->identity = IDENTITY_FD; /* one fd of that mount was stat()ed */
         return;
     }
     struct file_identity id;
-    if (ctx->cfg->live && ctx->cfg->want_identity && file_identity_at(dirfd, entry, &id) == 0) {
+    if (!pseudo_fs && ctx->cfg->live && ctx->cfg->want_identity && network_mount(ctx, path)) {
+        if (!rec->has_fd || !fill_from_fdinfo(ctx, rec))
+            rec->note = unchecked_path_note;
+        rec->deleted = strip_deleted_suffix(path, &len) ? TRI_TRUE : TRI_FALSE;
+    } else if (ctx->cfg->live && ctx->cfg->want_identity &&
+               file_identity_at(dirfd, entry, &id) == 0) {
         if (pseudo_fs)
             *pseudo_fs = (struct pseudo_fs_identity){true, id.has_mount_id, id.dev_major,
                                                      id.dev_minor, id.mount_id};
-        record_set_identity(rec, &id);
+        record_set_identity(rec, &id, IDENTITY_FD);
         /* Names on a filesystem (named FIFOs too) can be unlinked; the
          * fd's link count says so, and then the kernel's marker goes. */
         if (!pseudo) {
@@ -157,16 +205,26 @@ static bool mapped_set_insert(struct mapped_set *set, unsigned maj, unsigned min
 
 /* Identity of a mapping through map_files/ (needs CAP_SYS_ADMIN), else
  * through its path when that still names the same dev and inode. */
-static bool mapping_identity(struct proc_ctx *ctx, const struct map_entry *m, const char *path,
-                             struct file_identity *id)
+static enum identity_origin mapping_identity(struct proc_ctx *ctx, const struct map_entry *m,
+                                             const char *path, struct file_identity *id)
 {
     char entry[64];
+    struct name_lookup where = {.ns = proc_ctx_names_table(ctx)};
     snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
+    if (network_mount(ctx, path))
+        return IDENTITY_NONE; /* map_files/ is a magic link too */
     if (file_identity_at(ctx->dirfd, entry, id) == 0)
-        return true;
-    if (!proc_ctx_same_mnt_ns(ctx) || file_identity_at(AT_FDCWD, path, id) < 0)
-        return false;
-    return id->inode == m->inode && id->dev_major == m->dev_major && id->dev_minor == m->dev_minor;
+        return IDENTITY_FD;
+    if (!proc_ctx_same_mnt_ns(ctx))
+        return IDENTITY_NONE;
+    int r = file_identity_by_name(&where, path, id);
+    if (r == -EAGAIN)
+        record_mark_unchecked(NULL, &ctx->out->warnings, where.blocked);
+    if (r < 0)
+        return IDENTITY_NONE;
+    bool same =
+        id->inode == m->inode && id->dev_major == m->dev_major && id->dev_minor == m->dev_minor;
+    return same ? IDENTITY_PATH : IDENTITY_NONE;
 }
 
 static void emit_mapping(struct proc_ctx *ctx, const struct map_entry *m)
@@ -183,9 +241,14 @@ static void emit_mapping(struct proc_ctx *ctx, const struct map_entry *m)
     rec->dev_minor = m->dev_minor;
     rec->inode = m->inode;
     rec->deleted = marked ? TRI_TRUE : TRI_FALSE;
+    rec->identity = IDENTITY_FD; /* dev and inode of the mapping itself */
 
     struct file_identity id;
-    if (ctx->cfg->live && ctx->cfg->want_identity && mapping_identity(ctx, m, path, &id)) {
+    enum identity_origin origin = IDENTITY_NONE;
+    if (ctx->cfg->live && ctx->cfg->want_identity)
+        origin = mapping_identity(ctx, m, path, &id);
+    if (origin != IDENTITY_NONE) {
+        rec->identity = origin;
         rec->type = id.type;
         rec->has_mount_id = id.has_mount_id;
         rec->mount_id = id.mount_id;
@@ -290,6 +353,7 @@ static void scan_process(struct scan_worker *w, struct process_info *proc)
         .cfg = w->cfg,
         .kernel = &w->res->kernel,
         .self_mnt_ns = w->res->self_mnt_ns,
+        .self_mounts = w->res->self_mounts,
         .proc = proc,
         .out = &w->out,
     };

@@ -117,29 +117,23 @@ static void add_ring_inode(struct uring_state *st, uint64_t inode)
         st->ring_inodes_unknown = true;
 }
 
-/* 6.14+ prints paths relative to *our* root when the file's mount is
- * reachable from it, else relative to the root of the mount namespace that
- * owns the mount.  For a process in another namespace both readings are
- * tried; if they name different files, the identity stays unknown. */
+/* 6.14+ prints a path, which names the file only until someone renames
+ * or replaces it.  A process in another mount namespace has it looked up
+ * in its own root, never ours (where the same name may be another file),
+ * and never through a symlink, which its owner may have planted there. */
 static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec)
 {
-    struct file_identity ours, theirs;
-    bool have_ours = file_identity_at(AT_FDCWD, rec->path, &ours) == 0;
-    bool have_theirs = false;
-    if (!proc_ctx_same_mnt_ns(ctx)) {
-        char *via_root = malloc(strlen(rec->path) + 5);
-        if (via_root) {
-            sprintf(via_root, "root%s", rec->path);
-            have_theirs = file_identity_at(ctx->dirfd, via_root, &theirs) == 0;
-            free(via_root);
-        }
-    }
-    if (have_ours && have_theirs &&
-        (ours.inode != theirs.inode || ours.dev_major != theirs.dev_major ||
-         ours.dev_minor != theirs.dev_minor))
-        return;
-    if (have_ours || have_theirs) {
-        record_set_identity(rec, have_ours ? &ours : &theirs);
+    struct name_lookup where = {
+        .dirfd = ctx->dirfd,
+        .root = proc_ctx_same_mnt_ns(ctx) ? NULL : "root",
+        .ns = proc_ctx_names_table(ctx),
+    };
+    struct file_identity id;
+    int r = file_identity_by_name(&where, rec->path, &id);
+    if (r == -EAGAIN) {
+        record_mark_unchecked(rec, &ctx->out->warnings, where.blocked);
+    } else if (r == 0) {
+        record_set_identity(rec, &id, IDENTITY_PATH);
         proc_ctx_set_mountpoint(ctx, rec);
     }
 }
@@ -267,6 +261,7 @@ static void emit_fdless_ring(struct proc_ctx *ctx, const struct mapped_ring *rin
     rec->has_ring_inode = rec->has_inode = true;
     rec->ring_inode = rec->inode = ring->inode;
     rec->has_dev = true;
+    rec->identity = IDENTITY_FD; /* the ring's own mapping */
     rec->dev_major = ring->dev_major;
     rec->dev_minor = ring->dev_minor;
     rec->note = fdless_ring_note;

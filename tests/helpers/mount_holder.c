@@ -82,15 +82,19 @@ static void record_identity(struct held *h, int fd)
         die("no mnt_id in fdinfo", EIO);
 }
 
-/* Creates (or opens) PATH read-write with one page of data; stores its
- * resolved name in h->path. */
+/* Creates (or opens) PATH read-write with one page of data; on a
+ * read-only filesystem (fuse_pt_server's mirror) opens it as it is.
+ * Stores its resolved name in h->path. */
 static int open_file(struct held *h, const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EROFS) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } else if (fd >= 0) {
+        check_sys(ftruncate(fd, sysconf(_SC_PAGESIZE)), "ftruncate");
+        check_sys((int)pwrite(fd, "held\n", 5, 0), "pwrite");
+    }
     check_sys(fd, path);
-    long page = sysconf(_SC_PAGESIZE);
-    check_sys(ftruncate(fd, page), "ftruncate");
-    check_sys((int)pwrite(fd, "held\n", 5, 0), "pwrite");
     if (!realpath(path, h->path))
         die("realpath", errno);
     record_identity(h, fd);

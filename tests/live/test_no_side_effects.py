@@ -5,23 +5,13 @@ namespace of its own, where it can take fusectl away without touching the
 host's."""
 import json
 import os
-import sys
 import tempfile
 import unittest
 
-from lshidden_test import (is_root, mount_tmpfs, run_lshidden, run_tests, start_fuse_server,
-                           umount)
+from lshidden_test import (in_private_namespace, is_root, mount_tmpfs, run_lshidden, run_tests,
+                           start_fuse_server, umount)
 
 FUSECTL = "/sys/fs/fuse/connections"
-
-
-def in_private_namespace():
-    """Re-runs this file under unshare -m --propagation private, once."""
-    if os.environ.get("LSHIDDEN_PRIVATE_NS") == "1" or not is_root():
-        return
-    os.environ["LSHIDDEN_PRIVATE_NS"] = "1"
-    os.execvp("unshare", ["unshare", "-m", "--propagation", "private", sys.executable,
-                          os.path.abspath(__file__), *sys.argv[1:]])
 
 
 def mount_table():
@@ -72,5 +62,5 @@ class NoSideEffects(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    in_private_namespace()
+    in_private_namespace(__file__)
     run_tests()

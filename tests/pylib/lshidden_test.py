@@ -224,9 +224,10 @@ class HelperProcess:
     holds its objects until stdin reaches EOF.  Use as a context manager, or
     call stop() (tests: self.addCleanup(helper.stop) right after start())."""
 
-    def __init__(self, name, args=(), start_timeout=DEFAULT_TIMEOUT, parent=None):
+    def __init__(self, name, args=(), start_timeout=DEFAULT_TIMEOUT, parent=None, prefix=()):
         self.name = name
         self.args = list(args)
+        self.prefix = list(prefix)  # e.g. a setpriv and unshare command line
         self.start_timeout = start_timeout
         self.parent = parent  # where its temporary directory goes
         self.proc = None
@@ -243,7 +244,8 @@ class HelperProcess:
         self.dir = os.path.realpath(self.tmp.name)
         self._stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen([helper_path(self.name), *self.args, self.dir],
+            self.proc = subprocess.Popen([*self.prefix, helper_path(self.name), *self.args,
+                                          self.dir],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self._stderr, cwd=self.dir)
         except OSError:
@@ -405,6 +407,16 @@ class FuseServer:
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             stream.close()
         umount(self.mountpoint, 2)  # MNT_DETACH: gone even if a client lingers
+
+
+def in_private_namespace(test_file):
+    """Re-runs test_file under unshare -m --propagation private, once, so
+    its mounts never reach the host's table."""
+    if os.environ.get("LSHIDDEN_PRIVATE_NS") == "1" or not is_root():
+        return
+    os.environ["LSHIDDEN_PRIVATE_NS"] = "1"
+    os.execvp("unshare", ["unshare", "-m", "--propagation", "private", sys.executable,
+                          os.path.abspath(test_file), *sys.argv[1:]])
 
 
 def unprivileged_copy(test):

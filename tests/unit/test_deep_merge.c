@@ -303,6 +303,7 @@ TEST(ring_fd_slot_listed_by_proc_takes_kernel_identity)
     CHECK_EQ_STR(reg->path, "/data/db.log");
     CHECK(reg->path != kernel_path); /* a copy: the kernel view is freed first */
     CHECK_EQ_INT(reg->method, METHOD_BPF);
+    CHECK_EQ_INT(reg->identity, IDENTITY_KERNEL);
     CHECK_EQ_INT(reg->type, FTYPE_REG);
     CHECK(reg->path_complete);
     CHECK_EQ_INT(reg->deleted, TRI_TRUE);
@@ -315,6 +316,7 @@ TEST(ring_fd_slot_listed_by_proc_takes_kernel_identity)
 
     CHECK_EQ_STR(anon->path, "anon_inode:[eventfd]");
     CHECK_EQ_INT(anon->method, METHOD_BPF);
+    CHECK_EQ_INT(anon->identity, IDENTITY_KERNEL);
     CHECK_EQ_INT(anon->type, FTYPE_ANON);
     CHECK(!anon->path_complete);
     CHECK_EQ_INT(anon->deleted, TRI_FALSE);

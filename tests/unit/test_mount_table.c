@@ -113,3 +113,35 @@ TEST(fuse_connections_of_mounts)
     arena_free(&arena);
     mount_ns_free(ns);
 }
+
+TEST(fstype_server_classes)
+{
+    CHECK_EQ_INT(fstype_server("fuse"), FS_FUSE);
+    CHECK_EQ_INT(fstype_server("fuse.sshfs"), FS_FUSE);
+    CHECK_EQ_INT(fstype_server("fuseblk"), FS_FUSE);
+    CHECK_EQ_INT(fstype_server("fusectl"), FS_LOCAL); /* the kernel's own directory */
+    CHECK_EQ_INT(fstype_server("nfs4"), FS_NETWORK);
+    CHECK_EQ_INT(fstype_server("cifs"), FS_NETWORK);
+    CHECK_EQ_INT(fstype_server("9p"), FS_NETWORK);
+    CHECK_EQ_INT(fstype_server("ceph"), FS_NETWORK);
+    CHECK_EQ_INT(fstype_server("ext4"), FS_LOCAL);
+    CHECK_EQ_INT(fstype_server("nfsd"), FS_LOCAL); /* the server's control files */
+    CHECK_EQ_INT(fstype_server(NULL), FS_LOCAL);
+}
+
+TEST(cover_is_the_longest_mount_point_last_stacked)
+{
+    struct mount_ns *ns = parse("26 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+                                "41 26 0:38 / /mnt rw - tmpfs tmpfs rw\n"
+                                "43 41 0:40 / /mnt/fuse rw - fuse.x x rw\n"
+                                "44 43 0:41 / /mnt/fuse rw - nfs4 srv:/ rw\n");
+    if (!ns)
+        return;
+    CHECK(mount_ns_cover(ns, "/etc/shadow") == mount_ns_find_id(ns, 26));
+    CHECK(mount_ns_cover(ns, "/mnt/fusefile") == mount_ns_find_id(ns, 41));
+    CHECK(mount_ns_cover(ns, "/mnt/fuse") == mount_ns_find_id(ns, 44));
+    CHECK(mount_ns_cover(ns, "/mnt/fuse/a/b") == mount_ns_find_id(ns, 44));
+    CHECK(mount_ns_cover(ns, "relative") == NULL);
+    CHECK(mount_ns_cover(NULL, "/") == NULL);
+    mount_ns_free(ns);
+}

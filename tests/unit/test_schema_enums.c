@@ -106,6 +106,18 @@ TEST(effects_types_methods_kinds)
     json_decref(schema);
 }
 
+TEST(identity_origins)
+{
+    json_t *schema = load_schema();
+    const char *origins[] = {identity_origin_name(IDENTITY_KERNEL),
+                             identity_origin_name(IDENTITY_FD),
+                             identity_origin_name(IDENTITY_PATH)};
+    CHECK(schema != NULL);
+    CHECK(identity_origin_name(IDENTITY_NONE) == NULL); /* hence the null */
+    check_enum(schema, "identity", origins, 3, true);
+    json_decref(schema);
+}
+
 /* The properties of $defs/def are the set's JSON keys (and KEY_raw for
  * raw-byte columns), each with a type, an enum or a reference. */
 static void check_properties(json_t *schema, const char *def, const struct column_set *set)
