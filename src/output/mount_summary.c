@@ -139,7 +139,13 @@ static void put_possible(FILE *stream, const struct holder_counts *c, bool certa
     if (!c->possible_references && !c->possible_other)
         return;
     fputs(certain ? "; possibly also by" : "; possibly by", stream);
-    if (c->possible_references) {
+    if (c->possible_references && !c->possible_processes) {
+        /* Only processes already counted: more of their references. */
+        fprintf(stream, " %zu more reference%s of %s", c->possible_references,
+                c->possible_references == 1 ? "" : "s",
+                c->processes == 1 ? "that process" : "those processes");
+        first = false;
+    } else if (c->possible_references) {
         fprintf(stream, " %zu %sprocess%s (%zu reference%s)", c->possible_processes,
                 certain ? "more " : "", c->possible_processes == 1 ? "" : "es",
                 c->possible_references, c->possible_references == 1 ? "" : "s");

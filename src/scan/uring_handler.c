@@ -121,13 +121,19 @@ static void add_ring_inode(struct uring_state *st, uint64_t inode)
  * or replaces it.  A process in another mount namespace has it looked up
  * in its own root, never ours (where the same name may be another file),
  * and never through a symlink, which its owner may have planted there. */
-static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec)
+/* Names in a ring's fdinfo are the process's: looked up in its root. */
+static struct name_lookup lookup_in(struct proc_ctx *ctx)
 {
-    struct name_lookup where = {
+    return (struct name_lookup){
         .dirfd = ctx->dirfd,
         .root = proc_ctx_same_mnt_ns(ctx) ? NULL : "root",
         .ns = proc_ctx_names_table(ctx),
     };
+}
+
+static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec)
+{
+    struct name_lookup where = lookup_in(ctx);
     struct file_identity id;
     int r = file_identity_by_name(&where, rec->path, &id);
     if (r == -EAGAIN) {
@@ -138,6 +144,28 @@ static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec
     }
 }
 
+/* fdinfo marks an unlinked file with " (deleted)", but a live file may
+ * be named so: when a file by the whole name exists (or cannot be looked
+ * for), the name is kept as printed and deleted is not known. */
+static bool deleted_marker_is_ambiguous(struct proc_ctx *ctx, struct file_record *rec)
+{
+    size_t len = strlen(rec->path);
+    char *full = arena_alloc(&ctx->out->arena, len + sizeof(" (deleted)"));
+    if (!full)
+        return false;
+    memcpy(full, rec->path, len);
+    memcpy(full + len, " (deleted)", sizeof(" (deleted)"));
+    struct name_lookup where = lookup_in(ctx);
+    struct file_identity id;
+    int r = file_identity_by_name(&where, full, &id);
+    if (r != 0 && r != -EAGAIN)
+        return false; /* no such name: the marker is the kernel's */
+    rec->path = full;
+    if (r == 0)
+        record_set_identity(rec, &id, IDENTITY_PATH);
+    return true;
+}
+
 static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool deleted)
 {
     const struct scan_config *cfg = ctx->cfg;
@@ -145,6 +173,11 @@ static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool 
     uint64_t inode;
     rec->path_complete = true;
     rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
+    if (deleted && cfg->live && cfg->want_identity && rec->path[0] == '/' &&
+        strncmp(rec->path, "/memfd:", 7) != 0 && deleted_marker_is_ambiguous(ctx, rec)) {
+        rec->deleted = TRI_UNKNOWN;
+        return;
+    }
     if (pseudo_file_classify(rec->path, &rec->type, &has_inode, &inode)) {
         rec->has_inode = has_inode;
         rec->inode = inode;
