@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,13 +17,18 @@ static int buf_reserve(struct read_buf *buf, size_t need)
 
 /* Opens dirfd/path for reading, without blocking on a FIFO or device, and
  * only if it is a regular file.  Returns the fd or -errno. */
-static int open_regular(int dirfd, const char *path)
+/* cap: procfs and sysfs report a size of 0 (or a page), so a file that
+ * says it is larger than the cap is refused before a byte is read. */
+static int open_regular(int dirfd, const char *path, size_t cap)
 {
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
     if (fd < 0)
         return -errno;
-    int err = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : READ_ERR_NOT_REGULAR;
+    int err = fstat(fd, &st) < 0           ? -errno
+              : !S_ISREG(st.st_mode)       ? READ_ERR_NOT_REGULAR
+              : (uint64_t)st.st_size > cap ? READ_ERR_TOO_LARGE
+                                           : 0;
     if (err < 0) {
         close(fd);
         return err;
@@ -32,7 +38,7 @@ static int open_regular(int dirfd, const char *path)
 
 int read_file_at(int dirfd, const char *path, struct read_buf *buf, size_t cap)
 {
-    int fd = open_regular(dirfd, path);
+    int fd = open_regular(dirfd, path, cap);
     if (fd < 0)
         return fd;
     buf->len = 0;
@@ -91,7 +97,7 @@ void read_buf_free(struct read_buf *buf)
 
 int read_line_at(int dirfd, const char *path, char *out, size_t n)
 {
-    int fd = open_regular(dirfd, path);
+    int fd = open_regular(dirfd, path, SIZE_MAX);
     if (fd < 0)
         return fd;
     ssize_t got = read(fd, out, n - 1);
