@@ -318,6 +318,9 @@ int pipeline_run(const struct pipeline_config *cfg)
     }
 
     merge_kernel_tables(&run);
+    /* The last use of CAP_SYS_ADMIN: --fuse's private fusectl mount. */
+    if (cfg->mode == MODE_FUSE)
+        fusectl_dirfd(&run.res.fusectl, run.scan.sys_root, run.scan.live, true);
     sandbox_enter(SANDBOX_HOLDERS); /* BPF is unloaded and the walk is done */
     if (cfg->mode == MODE_MOUNT)
         find_holders(&run, run.targets, &run.res.records);

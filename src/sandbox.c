@@ -115,7 +115,7 @@ static void print_status(int fd, const char *stage)
 
 int sandbox_enter(enum sandbox_stage stage)
 {
-    static const int for_holders[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN};
+    static const int for_holders[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH};
     int r = stage == SANDBOX_HOLDERS
                 ? keep_capabilities(for_holders, sizeof(for_holders) / sizeof(for_holders[0]))
                 : keep_capabilities(NULL, 0);

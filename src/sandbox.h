@@ -4,10 +4,10 @@
  * hostile tree, formatting a hostile name) cannot become root's.
  *
  *   sandbox_enter(SANDBOX_HOLDERS)  keeps CAP_SYS_PTRACE (reading other
- *       users' /proc/PID entries), CAP_DAC_READ_SEARCH (files under /proc,
- *       /sys and /dev of any mode) and CAP_SYS_ADMIN (the fusectl mount
- *       that lists FUSE backing files); drops everything else, CAP_BPF,
- *       CAP_PERFMON and CAP_NET_ADMIN among them; sets PR_SET_NO_NEW_PRIVS.
+ *       users' /proc/PID entries) and CAP_DAC_READ_SEARCH (files under
+ *       /proc, /sys and /dev of any mode); drops everything else, CAP_BPF,
+ *       CAP_PERFMON and CAP_SYS_ADMIN (its last use, fusectl's private
+ *       mount, is before this stage) among them; sets PR_SET_NO_NEW_PRIVS.
  *   sandbox_enter(SANDBOX_OUTPUT)   keeps no capability, and installs a
  *       seccomp filter that lets through only what printing needs (write,
  *       memory, futex, exit, fstat and TCGETS ioctl for stdio); anything
