@@ -309,7 +309,11 @@ static void config_from_cli(const struct cli *cli, struct pipeline_config *cfg)
     for (size_t i = 0; !cli->fuse && i < cli->ncolumns; i++) {
         scan->want_identity |= column_has(&file_columns, cli->columns[i], COLF_NEEDS_IDENTITY);
         scan->want_mountpoint |= cli->columns[i] == COL_MOUNTPOINT;
+        scan->want_owner |= column_has(&file_columns, cli->columns[i], COLF_NEEDS_OWNER);
     }
+    /* The --mount summary, --journal and the Prometheus holders name the
+     * unit of each holder, whatever the columns. */
+    scan->want_owner |= cfg->nmount_paths > 0;
 }
 
 /* Whether everything printed reached stdout; says why not once. */

@@ -25,6 +25,7 @@ enum column_flags {
     COLF_MOUNT_ONLY = 1 << 5,     /* meaningful with --mount only */
     COLF_RAW_BYTES = 1 << 6,      /* JSON adds KEY_raw: the hex of bytes that are not UTF-8
                                      (for a list: per item, or null when all are UTF-8) */
+    COLF_NEEDS_OWNER = 1 << 7,    /* needs the process's cgroup (unit, container) */
 };
 
 struct column_info {

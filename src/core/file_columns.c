@@ -28,12 +28,12 @@ const struct column_info file_column_table[COL_COUNT] = {
     },
     [COL_UNIT] = {
         .name = "UNIT", .json_key = "unit", .kind = COLKIND_STRING, .width_hint = 0.1,
-        .flags = COLF_TRUNC,
+        .flags = COLF_TRUNC | COLF_NEEDS_OWNER,
         .help = "systemd unit of the process, from its cgroup (e.g. postgresql.service, session-3.scope); empty when it names none",
     },
     [COL_CONTAINER] = {
         .name = "CONTAINER", .json_key = "container", .kind = COLKIND_STRING, .width_hint = 12,
-        .flags = 0,
+        .flags = COLF_NEEDS_OWNER,
         .help = "container of the process: the short id its cgroup names (docker, podman, containerd, CRI-O)",
     },
     [COL_SOURCE] = {

@@ -63,7 +63,7 @@ static char *put_u16(char *p, unsigned v)
     return p;
 }
 
-/* \uXXXX, or a surrogate pair beyond the BMP. */
+/* A \u escape of four hex digits, or a surrogate pair beyond the BMP. */
 static char *put_u_escape(char *p, uint32_t cp)
 {
     if (cp < 0x10000)

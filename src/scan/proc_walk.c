@@ -365,7 +365,8 @@ static void scan_process(struct scan_worker *w, struct process_info *proc)
         return;
     }
     read_mnt_ns(&ctx);
-    read_cgroup(&ctx);
+    if (w->cfg->want_owner)
+        read_cgroup(&ctx); /* one more file per process: only when shown */
     for (size_t i = 0; i < file_handler_count; i++)
         memset(w->states[i], 0, file_handlers[i]->state_size);
     struct file_record *exe = NULL;

@@ -26,6 +26,7 @@ struct scan_config {
     bool all;              /* -a: normal open files too */
     bool want_identity;    /* columns need type, dev, inode or mount id */
     bool want_mountpoint;
+    bool want_owner;   /* the unit and container of each process (its cgroup) */
     const pid_t *pids; /* -p; npids 0: every process */
     size_t npids;
     /* --mount: mappings of other devices cannot hold the mount, so they are
