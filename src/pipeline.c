@@ -133,10 +133,10 @@ static void find_holders(struct run *run, const struct mount_target *target,
         .records = records,
         .warnings = &res->warnings,
     };
-    int ids[64];
-    struct mount_ids receivers = {ids, holders_find_receivers(&hs, ids, 64)};
+    struct mount_ids receivers = holders_find_receivers(&hs);
     mount_filter_records(records, target, &receivers);
     holders_find_all(&hs);
+    holder_scan_free(&hs);
     record_list_sort_by_holder(records);
 }
 

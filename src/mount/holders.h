@@ -12,9 +12,35 @@
 #include "core/process_list.h"
 #include "core/record.h"
 #include "core/warnings.h"
+#include "mount/mount_filter.h"
 #include "mount/mount_target.h"
 #include "scan/scan.h"
 #include "util/arena.h"
+
+struct ns_member; /* one process's mount namespace (holders_mounts.c) */
+
+/* The target's copy in one other mount namespace. */
+struct ns_copy {
+    size_t first, n;                   /* the namespace's members, in ns_copies.members */
+    const struct process_info *reader; /* the member its table was read through */
+    const struct mount_entry *entry;
+    bool receives; /* receives propagation from the target: blocks its umount */
+};
+
+/* Found once per target: the namespaces' tables are read, and what they
+ * say warned about, one time. */
+struct ns_copies {
+    bool found;
+    struct ns_member *members;
+    struct {
+        struct ns_copy *items;
+        size_t len, cap;
+    } list;
+    struct {
+        int *items;
+        size_t len, cap;
+    } receiver_ids;
+};
 
 struct holder_scan {
     const struct mount_target *target;
@@ -28,14 +54,17 @@ struct holder_scan {
     struct arena *arena;
     struct record_list *records;
     struct warning_list *warnings;
+    struct ns_copies copies; /* zeroed by the caller; holder_scan_free() */
 };
+
+void holder_scan_free(struct holder_scan *hs);
 
 /* Mount ids that stand for the target itself: its copies in other mount
  * namespaces whose parent receives propagation from the target's parent
  * (a peer or a slave of its peer group).  An umount here propagates to
  * them, so a reference to one of them blocks it as one to the target
- * does.  Returns how many were stored in ids (at most max). */
-size_t holders_find_receivers(struct holder_scan *hs, int *ids, size_t max);
+ * does.  Owned by hs. */
+struct mount_ids holders_find_receivers(struct holder_scan *hs);
 
 /* Every finder, in the order their rows are listed. */
 void holders_find_all(struct holder_scan *hs);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mount/holder_common.h"
+#include "util/vec.h"
 
 /* Whether the parent chain of e reaches the target.  Bounded by the table
  * size: a fixture (or a table read while mounts changed) may loop. */
@@ -158,21 +159,22 @@ static bool receives_propagation(const struct holder_scan *hs, const struct moun
     return group && parent && parent != e && (parent->shared == group || parent->master == group);
 }
 
-static void add_namespace(struct holder_scan *hs, const struct ns_member *group, size_t n,
-                          const struct process_info *proc, const struct mount_ns *ns,
-                          const struct mount_entry *e)
+static void add_namespace(struct holder_scan *hs, const struct ns_copy *copy)
 {
+    const struct ns_member *group = hs->copies.members + copy->first;
+    size_t n = copy->n;
+    const struct mount_entry *e = copy->entry;
     char *path = arena_strdup(hs->arena, e->target);
     char object[256];
     format_ns_object(hs, group, n, object, sizeof(object));
     char *object_copy = arena_strdup(hs->arena, object);
     struct file_record *rec =
-        object_copy && path ? record_list_add(hs->records, proc, SOURCE_MOUNT_NS) : NULL;
+        object_copy && path ? record_list_add(hs->records, copy->reader, SOURCE_MOUNT_NS) : NULL;
     if (!rec)
         return;
     /* A receiver makes the umount here fail (propagate_mount_busy); any
      * other copy only keeps the filesystem alive after it. */
-    rec->effect = receives_propagation(hs, ns, e) ? EFFECT_BLOCKS_UMOUNT : EFFECT_KEEPS_ALIVE;
+    rec->effect = copy->receives ? EFFECT_BLOCKS_UMOUNT : EFFECT_KEEPS_ALIVE;
     rec->possible = false;
     rec->object = object_copy;
     rec->path = path;
@@ -216,39 +218,34 @@ static struct mount_ns *namespace_table(struct holder_scan *hs, const struct ns_
     return NULL;
 }
 
-typedef void copy_fn(struct holder_scan *hs, const struct ns_member *group, size_t n,
-                     const struct process_info *proc, const struct mount_ns *ns,
-                     const struct mount_entry *e, void *arg);
-
-/* Calls fn for the target's copy in each other mount namespace. */
-static void for_each_copy(struct holder_scan *hs, copy_fn *fn, void *arg)
+/* Every other namespace's copy of the target, found once. */
+static const struct ns_copies *find_copies(struct holder_scan *hs)
 {
+    struct ns_copies *c = &hs->copies;
     size_t count;
-    struct ns_member *members = collect_members(hs, &count);
-    if (!members)
-        return;
+    if (c->found)
+        return c;
+    c->found = true;
+    if (!(c->members = collect_members(hs, &count)))
+        return c;
     for (size_t start = 0; start < count;) {
         size_t end = start + 1;
-        while (end < count && members[end].ns == members[start].ns)
+        while (end < count && c->members[end].ns == c->members[start].ns)
             end++;
-        const struct process_info *proc = NULL;
-        struct mount_ns *ns = members[start].ns != hs->target->mnt_ns
-                                  ? namespace_table(hs, members + start, end - start, &proc)
+        const struct process_info *reader = NULL;
+        struct mount_ns *ns = c->members[start].ns != hs->target->mnt_ns
+                                  ? namespace_table(hs, c->members + start, end - start, &reader)
                                   : NULL;
         const struct mount_entry *e = ns ? find_same_fs(hs, ns) : NULL;
-        if (e)
-            fn(hs, members + start, end - start, proc, ns, e, arg);
+        struct ns_copy *copy = e ? VEC_PUSH(&c->list) : NULL;
+        if (copy)
+            *copy =
+                (struct ns_copy){start, end - start, reader, e, receives_propagation(hs, ns, e)};
+        if (copy && copy->receives)
+            VEC_APPEND(&c->receiver_ids, e->id);
         start = end;
     }
-    free(members);
-}
-
-static void add_namespace_cb(struct holder_scan *hs, const struct ns_member *group, size_t n,
-                             const struct process_info *proc, const struct mount_ns *ns,
-                             const struct mount_entry *e, void *arg)
-{
-    (void)arg;
-    add_namespace(hs, group, n, proc, ns, e);
+    return c;
 }
 
 /* Other mount namespaces (one per distinct ns/mnt of the processes)
@@ -258,30 +255,21 @@ static void add_namespace_cb(struct holder_scan *hs, const struct ns_member *gro
  * seen in that namespace. */
 void holders_find_namespaces(struct holder_scan *hs)
 {
-    for_each_copy(hs, add_namespace_cb, NULL);
+    const struct ns_copies *c = find_copies(hs);
+    for (size_t i = 0; i < c->list.len; i++)
+        add_namespace(hs, &c->list.items[i]);
 }
 
-struct receivers {
-    int *ids;
-    size_t len, max;
-};
-
-static void add_receiver_cb(struct holder_scan *hs, const struct ns_member *group, size_t n,
-                            const struct process_info *proc, const struct mount_ns *ns,
-                            const struct mount_entry *e, void *arg)
+struct mount_ids holders_find_receivers(struct holder_scan *hs)
 {
-    (void)group;
-    (void)n;
-    (void)proc;
-    struct receivers *r = arg;
-    if (r->len < r->max && receives_propagation(hs, ns, e))
-        r->ids[r->len++] = e->id;
+    const struct ns_copies *c = hs->target->parent_shared ? find_copies(hs) : &hs->copies;
+    return (struct mount_ids){c->receiver_ids.items, c->receiver_ids.len};
 }
 
-size_t holders_find_receivers(struct holder_scan *hs, int *ids, size_t max)
+void holder_scan_free(struct holder_scan *hs)
 {
-    struct receivers r = {ids, 0, max};
-    if (hs->target->parent_shared)
-        for_each_copy(hs, add_receiver_cb, &r);
-    return r.len;
+    free(hs->copies.members);
+    free(hs->copies.list.items);
+    free(hs->copies.receiver_ids.items);
+    memset(&hs->copies, 0, sizeof(hs->copies));
 }
