@@ -40,9 +40,14 @@ static int keep_capabilities(const int *keep, size_t n)
         return -EPERM;
     if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
         return 0; /* nothing to give up */
+    bool had[8] = {false};
+    for (size_t i = 0; i < n && i < sizeof(had) / sizeof(had[0]); i++)
+        had[i] = capng_have_capability(CAPNG_PERMITTED, (unsigned)keep[i]);
     capng_clear(CAPNG_SELECT_CAPS);
-    for (size_t i = 0; i < n; i++)
-        if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)keep[i]) < 0)
+    /* Only what is held can be kept: asking for more is EPERM. */
+    for (size_t i = 0; i < n && i < sizeof(had) / sizeof(had[0]); i++)
+        if (had[i] &&
+            capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)keep[i]) < 0)
             return -EINVAL;
     return capng_apply(CAPNG_SELECT_CAPS) < 0 ? -EPERM : 0;
 }
