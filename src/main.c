@@ -18,7 +18,7 @@
 #include "util/vec.h"
 
 struct cli {
-    bool all, json, noheadings, raw, list_columns, journal, fuse, deep;
+    bool all, json, noheadings, raw, list_columns, journal, fuse, deep, no_deep;
     bool prometheus, prometheus_pids;
     const char *proc_root, *sys_root;
     const char *mount_path; /* the last -m: the one that counts, but with --prometheus */
@@ -50,9 +50,9 @@ static void usage(FILE *out)
           " -o, --output <list>    output columns (\"+list\" adds to the default ones)\n"
           " -n, --noheadings       don't print headings\n"
           " -r, --raw              use raw output format\n"
-          "     --deep             also read the kernel's own tables with BPF iterators\n"
-          "                          (exact paths and identities; needs root or CAP_BPF\n"
-          "                          and CAP_PERFMON)\n"
+          "     --deep             require the kernel's own view: fail (exit 2) where its\n"
+          "                          BPF iterators cannot be loaded\n"
+          "     --no-deep          read /proc only; load no BPF program\n"
           "     --list-columns     list the available columns (with --fuse: its own)\n"
           "     --proc-root <dir>  read a /proc tree rooted at <dir> instead of /proc\n"
           "     --sys-root <dir>   read a /sys tree rooted at <dir> instead of /sys\n"
@@ -70,6 +70,10 @@ static void usage(FILE *out)
           "\n"
           " -h, --help             display this help\n"
           " -V, --version          display version\n"
+          "\n"
+          "The kernel's own view is used by default where the caller may load it (root,\n"
+          "or CAP_BPF and CAP_PERFMON, with kernel BTF, in the initial PID namespace):\n"
+          "BPF iterators are loaded for the run and unloaded before it prints.\n"
           "\n"
           "Exit status: 0 if files (or holders) were listed, 1 if none were, 2 on errors;\n"
           "with --mount 3 when the mount is only possibly held (or not all could be seen);\n"
@@ -164,6 +168,7 @@ enum {
     OPT_JOURNAL,
     OPT_FUSE,
     OPT_DEEP,
+    OPT_NO_DEEP,
     OPT_PROMETHEUS,
     OPT_PROMETHEUS_PIDS,
 };
@@ -210,6 +215,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         {"journal", no_argument, NULL, OPT_JOURNAL},
         {"fuse", no_argument, NULL, OPT_FUSE},
         {"deep", no_argument, NULL, OPT_DEEP},
+        {"no-deep", no_argument, NULL, OPT_NO_DEEP},
         {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
         {"prometheus-pids", no_argument, NULL, OPT_PROMETHEUS_PIDS},
         {"help", no_argument, NULL, 'h'},
@@ -233,6 +239,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         case OPT_JOURNAL: cli->journal = true; break;
         case OPT_FUSE: cli->fuse = true; break;
         case OPT_DEEP: cli->deep = true; break;
+        case OPT_NO_DEEP: cli->no_deep = true; break;
         case OPT_PROMETHEUS: cli->prometheus = true; break;
         case OPT_PROMETHEUS_PIDS: cli->prometheus = cli->prometheus_pids = true; break;
         case 'h': usage(stdout); return 1;
@@ -247,6 +254,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         r = check_prometheus(cli);
     if (r == 0 && cli->fuse && cli->mount_path)
         return usage_error("%s", "--fuse and --mount are mutually exclusive");
+    if (r == 0 && cli->deep && cli->no_deep)
+        return usage_error("%s", "--deep and --no-deep are mutually exclusive");
     if (r == 0 && cli->deep && cli->proc_root)
         return usage_error("%s",
                            "--deep reads the running kernel; it cannot read a --proc-root tree");
@@ -292,7 +301,10 @@ static void config_from_cli(const struct cli *cli, struct pipeline_config *cfg)
     cfg->mode = cli_mode(cli);
     cfg->json = cli->json;
     cfg->journal = cli->journal;
-    cfg->deep = cli->deep;
+    /* A --proc-root tree is not the running kernel: nothing to load. */
+    cfg->kernel_view = cli->deep                        ? KERNEL_VIEW_REQUIRED
+                       : cli->no_deep || cli->proc_root ? KERNEL_VIEW_OFF
+                                                        : KERNEL_VIEW_AUTO;
     cfg->prometheus_pids = cli->prometheus_pids;
     /* Elsewhere the last --mount wins, as it always did. */
     cfg->mount_paths = cli->prometheus ? cli->mount_list.items : &cli->mount_path;

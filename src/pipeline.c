@@ -28,7 +28,8 @@ struct run {
     size_t ntargets;
     struct prom_mount *mounts; /* --prometheus: each target's holders, counted */
     struct kernel_view kernel;
-    const struct deep_scan *deep; /* NULL without --deep, or when it could not run */
+    const struct deep_scan *deep; /* NULL with --no-deep, or when it could not run */
+    const char *no_view_why;      /* why deep is NULL, in a few words */
     size_t rows;                  /* rows printed */
     struct timespec start;        /* of the run, for --prometheus */
 };
@@ -85,11 +86,27 @@ static int resolve_targets(struct run *run)
 
 static void start_kernel_view(struct run *run)
 {
-    int fuse_ctl_fd = -1;
-    if (run->scan.live)
-        fuse_ctl_fd = fusectl_dirfd(&run->res.fusectl, run->scan.sys_root, run->scan.live,
+    int fuse_ctl_fd = fusectl_dirfd(&run->res.fusectl, run->scan.sys_root, run->scan.live,
                                     mount_ns_has_fuse(run->res.self_mounts));
-    kernel_view_start(&run->kernel, fuse_ctl_fd, &run->res.warnings);
+    kernel_view_start(&run->kernel, fuse_ctl_fd, NULL);
+}
+
+/* Returns -1 when the view was required (--deep) and could not run: said
+ * in one line, and the run ends with status 2. */
+static int finish_kernel_view(struct run *run)
+{
+    if (run->cfg->kernel_view == KERNEL_VIEW_OFF) {
+        run->no_view_why = "--no-deep";
+        return 0;
+    }
+    run->deep = kernel_view_finish(&run->kernel, &run->res.warnings);
+    if (run->deep)
+        return 0;
+    run->no_view_why = run->kernel.why;
+    if (run->cfg->kernel_view != KERNEL_VIEW_REQUIRED)
+        return 0;
+    fprintf(stderr, "lshidden: --deep: the kernel view cannot run: %s\n", run->kernel.why);
+    return -1;
 }
 
 /* The kernel's tables beside /proc: FUSE backing files from /sys, then the
@@ -100,15 +117,18 @@ static void merge_kernel_tables(struct run *run)
     const struct deep_merge_options opts = {
         .want_mountpoint = run->scan.want_mountpoint,
         .selected_pids = run->scan.npids > 0,
+        .hidden_only = run->cfg->mode == MODE_LIST && !run->scan.all,
     };
     if (run->deep)
         deep_merge_fuse_servers(res, &run->deep->result);
     fuse_sysfs_list_backing(&run->scan, res);
     if (run->deep)
         deep_forget_listed_fuse(res, run->deep);
-    fuse_sysfs_warn_unlisted(res, run->deep ? deep_scan_fuse_reason(run->deep) : NULL);
+    fuse_sysfs_warn_unlisted(res, run->deep ? deep_scan_fuse_reason(run->deep) : run->no_view_why);
     if (run->deep)
         deep_merge(res, &run->deep->result, &opts);
+    else if (run->cfg->kernel_view == KERNEL_VIEW_AUTO)
+        kernel_view_note_absence(&res->records, run->no_view_why, &res->warnings);
     record_list_sort(&res->records);
     /* Each worker warns once about a mount it did not look into. */
     warning_list_drop_repeats(&res->warnings, 0);
@@ -306,13 +326,12 @@ int pipeline_run(const struct pipeline_config *cfg)
         return EXIT_TROUBLE;
     }
 
-    if (cfg->deep)
+    if (cfg->kernel_view != KERNEL_VIEW_OFF)
         start_kernel_view(&run); /* loads BPF beside the /proc walk */
     r = scan_processes(&run.scan, &run.res);
-    if (cfg->deep)
-        run.deep = kernel_view_finish(&run.kernel, &run.res.warnings);
-    if (r < 0) {
+    if (r < 0)
         message_path_error("cannot scan ", run.scan.proc_root, strerror(-r));
+    if (finish_kernel_view(&run) < 0 || r < 0) {
         run_free(&run);
         return EXIT_TROUBLE;
     }

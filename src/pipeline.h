@@ -23,13 +23,20 @@ enum pipeline_mode {
     MODE_LIST_COLUMNS, /* --list-columns */
 };
 
+/* Whether the run loads the kernel's own view (BPF iterators). */
+enum kernel_view_use {
+    KERNEL_VIEW_AUTO,     /* where the caller may load it; /proc alone elsewhere */
+    KERNEL_VIEW_OFF,      /* --no-deep, or a --proc-root tree */
+    KERNEL_VIEW_REQUIRED, /* --deep: exit 2 where it cannot run */
+};
+
 struct pipeline_config {
     enum pipeline_mode mode;
     struct scan_config scan;
     struct output_options out;
     bool json;
-    bool journal;         /* --mount --journal */
-    bool deep;            /* --deep: the kernel's own view */
+    bool journal; /* --mount --journal */
+    enum kernel_view_use kernel_view;
     bool prometheus_pids; /* --prometheus-pids: a pid label on hidden files */
     /* --mount: exactly one path in MODE_MOUNT, any number in
      * MODE_PROMETHEUS. */

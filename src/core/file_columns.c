@@ -119,12 +119,12 @@ const struct column_info file_column_table[COL_COUNT] = {
     [COL_METHOD] = {
         .name = "METHOD", .json_key = "method", .kind = COLKIND_STRING, .width_hint = 6,
         .flags = 0,
-        .help = "how the row was found: procfs (/proc and /sys text) or bpf (the kernel's own tables, --deep)",
+        .help = "how the row was found: procfs (/proc and /sys text) or bpf (the kernel's own tables, read with BPF iterators)",
     },
     [COL_IDENTITY] = {
         .name = "IDENTITY", .json_key = "identity", .kind = COLKIND_STRING, .width_hint = 6,
         .flags = COLF_NEEDS_IDENTITY,
-        .help = "where TYPE, DEV, INODE and MOUNT-ID came from: kernel (its own tables, --deep), fd (the reference itself), path (looked up by name: may be another file by now); empty when unknown",
+        .help = "where TYPE, DEV, INODE and MOUNT-ID came from: kernel (its own tables, read with BPF iterators), fd (the reference itself), path (looked up by name: may be another file by now); empty when unknown",
     },
     [COL_HOLDER] = {
         .name = "HOLDER", .json_key = "holder", .kind = COLKIND_STRING, .width_hint = 8,

@@ -66,6 +66,15 @@ int file_identity_by_name(struct name_lookup *where, const char *path, struct fi
     return r;
 }
 
+static const char unchecked_mount_tail[] = "files there named only by a path have no identity";
+
+bool warning_is_unchecked_mount(const struct warning *w)
+{
+    size_t len = strlen(w->reason), tail = sizeof(unchecked_mount_tail) - 1;
+    return w->kind == WARN_IO && len >= tail &&
+           strcmp(w->reason + len - tail, unchecked_mount_tail) == 0;
+}
+
 void record_mark_unchecked(struct file_record *rec, struct warning_list *list,
                            const struct mount_entry *e)
 {
@@ -75,9 +84,8 @@ void record_mark_unchecked(struct file_record *rec, struct warning_list *list,
     if (!e)
         return;
     snprintf(reason, sizeof(reason),
-             "%s mount not looked into by name (its server may not answer): files there "
-             "named only by a path have no identity",
-             e->fstype);
+             "%s mount not looked into by name (its server may not answer): %s", e->fstype,
+             unchecked_mount_tail);
     for (size_t i = 0; i < list->len; i++)
         if (list->items[i].path && strcmp(list->items[i].path, e->target) == 0 &&
             strcmp(list->items[i].reason, reason) == 0)

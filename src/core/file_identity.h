@@ -29,6 +29,9 @@ int file_identity_at(int dirfd, const char *path, struct file_identity *id);
 /* The note of a row whose file was not looked up by name. */
 extern const char unchecked_path_note[];
 
+/* Whether w is record_mark_unchecked()'s warning about a mount. */
+bool warning_is_unchecked_mount(const struct warning *w);
+
 /* Where file_identity_by_name() looks a path up, and in which table. */
 struct name_lookup {
     int dirfd;                         /* with root: the directory root is opened in */

@@ -31,14 +31,14 @@ enum file_type {
 /* Where a row's facts came from. */
 enum record_method {
     METHOD_PROCFS, /* /proc and /sys text */
-    METHOD_BPF,    /* the kernel's own tables, read by --deep */
+    METHOD_BPF,    /* the kernel's own tables, read with BPF iterators */
 };
 
 /* Where a row's type, device, inode and mount id came from: a lookup by
  * name may have found another file by now, the other two cannot. */
 enum identity_origin {
     IDENTITY_NONE,   /* not known */
-    IDENTITY_KERNEL, /* the kernel's own tables (--deep) */
+    IDENTITY_KERNEL, /* the kernel's own tables (BPF iterators) */
     IDENTITY_FD,     /* the reference itself: /proc/PID/fd/N, cwd, root, exe, map_files */
     IDENTITY_PATH,   /* looked up by the name the kernel printed */
 };

@@ -171,6 +171,21 @@ void warning_list_drop_repeats(struct warning_list *list, size_t from)
     list->len = kept;
 }
 
+void warning_list_drop_if(struct warning_list *list,
+                          bool (*drop)(const struct warning *w, void *arg), void *arg)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < list->len; i++) {
+        if (!drop(&list->items[i], arg)) {
+            list->items[kept++] = list->items[i];
+            continue;
+        }
+        free(list->items[i].path);
+        free(list->items[i].reason);
+    }
+    list->len = kept;
+}
+
 void warning_list_free(struct warning_list *list)
 {
     for (size_t i = 0; i < list->len; i++) {

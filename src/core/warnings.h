@@ -16,7 +16,7 @@ enum warning_kind {
     WARN_IO,          /* any other read error */
     WARN_NOT_FOUND,   /* a process asked for with -p that does not exist */
     WARN_FUSE_HIDDEN, /* FUSE backing files this kernel does not list */
-    WARN_DEEP,        /* --deep could not run, or not all of it */
+    WARN_DEEP,        /* the kernel view could not run, or not all of it */
     WARN_KIND_COUNT
 };
 
@@ -41,7 +41,7 @@ const char *warning_kind_name(enum warning_kind kind);
 
 /* How many processes (or other sources) the run could not see in full:
  * denied, unreadable or malformed files and busy rings.  A process that
- * exited holds nothing, and a --deep that could not run leaves the /proc
+ * exited holds nothing, and a kernel view that could not run leaves the /proc
  * view as it is, so neither counts. */
 size_t warning_list_unseen(const struct warning_list *list);
 
@@ -59,6 +59,10 @@ int warning_list_move(struct warning_list *list, struct warning_list *src);
  * pid, path and reason): --prometheus runs the holder finders once per
  * mount, and most of what they cannot read is the same every time. */
 void warning_list_drop_repeats(struct warning_list *list, size_t from);
+
+/* Drops each warning drop() says is answered (by the kernel view, say). */
+void warning_list_drop_if(struct warning_list *list,
+                          bool (*drop)(const struct warning *w, void *arg), void *arg);
 
 /* By pid, keeping the order of each process's own warnings. */
 void warning_list_sort(struct warning_list *list);

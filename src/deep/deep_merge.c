@@ -5,12 +5,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/file_identity.h"
 #include "util/vec.h"
 
 static const char registered_only_note[] =
     "ring has no fd and no mapping; found through the task's registered ring fds";
 static const char mapped_note[] =
-    "ring has no fd, only mappings; its fixed files are listed by --deep";
+    "ring has no fd, only mappings; its fixed files are listed by the kernel view";
 
 /* What the merge looks rows up by: processes by pid, and the /proc scan's
  * uring-fixed rows by (pid, ring fd, slot). */
@@ -115,6 +116,8 @@ static void apply_file(const struct merge_state *m, struct file_record *rec,
     }
     rec->method = METHOD_BPF;
     rec->identity = IDENTITY_KERNEL;
+    if (rec->note == unchecked_path_note)
+        rec->note = NULL; /* the kernel named it without asking any server */
     rec->path_complete = keep_path || f->path_complete;
     rec->deleted = f->deleted ? TRI_TRUE : TRI_FALSE;
     /* Anon inodes have no file type bits. */
@@ -234,7 +237,7 @@ static void merge_ring(struct merge_state *m, const struct deep_object *ring)
             return;
         m->layout_warned = true;
         warning_add(&m->res->warnings, WARN_DEEP, 0, NULL,
-                    "--deep: this kernel's io_uring layout is not supported; fixed files come "
+                    "kernel view: this kernel's io_uring layout is not supported; fixed files come "
                     "from /proc only");
         return;
     }
@@ -247,7 +250,7 @@ static void merge_ring(struct merge_state *m, const struct deep_object *ring)
         /* Told once, for the first process shown: -p leaves out the rest. */
         if (ring->truncated && !warned)
             warning_add(&m->res->warnings, WARN_DEEP, proc->pid, NULL,
-                        "--deep: ring inode %llu changed while it was listed; some of its %u "
+                        "kernel view: ring inode %llu changed while it was listed; some of its %u "
                         "slots may be missing",
                         (unsigned long long)ring->inode, ring->nslots);
         warned = true;
@@ -312,7 +315,7 @@ static void merge_fuse_conn(struct merge_state *m, const struct deep_object *con
         return;
     if (conn->truncated)
         warning_add(&m->res->warnings, WARN_DEEP, server ? server->pid : 0, NULL,
-                    "--deep: FUSE connection %u changed while it was listed; some backing "
+                    "kernel view: FUSE connection %u changed while it was listed; some backing "
                     "files may be missing",
                     conn->fuse_conn);
     for (size_t i = 0; i < conn->nfiles; i++) {
@@ -447,12 +450,34 @@ static void mark_unchecked_rings(struct merge_state *m, bool layout_known)
     }
 }
 
+static bool unchecked_mount(const struct warning *w, void *arg)
+{
+    (void)arg;
+    return warning_is_unchecked_mount(w);
+}
+
+/* The warnings that a mount's files have no identity, once the kernel
+ * named every such file. */
+static void forget_unchecked_mounts(struct scan_result *res)
+{
+    for (size_t i = 0; i < res->records.len; i++)
+        if (res->records.items[i]->note == unchecked_path_note)
+            return;
+    warning_list_drop_if(&res->warnings, unchecked_mount, NULL);
+}
+
+static bool denied_process(const struct warning *w, void *arg)
+{
+    (void)arg;
+    return w->kind == WARN_PERMISSION && w->pid > 0;
+}
+
 void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 const struct deep_merge_options *opts)
 {
     struct merge_state m = {.res = res, .kernel = kernel, .opts = opts};
     if (index_rows(&m) < 0) {
-        warning_add(&res->warnings, WARN_DEEP, 0, NULL, "--deep: out of memory merging");
+        warning_add(&res->warnings, WARN_DEEP, 0, NULL, "kernel view: out of memory merging");
     } else {
         for (size_t i = 0; i < kernel->len; i++) {
             const struct deep_object *o = &kernel->items[i];
@@ -464,6 +489,11 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 merge_fuse_open(&m, o, i);
         }
         mark_unchecked_rings(&m, !m.layout_warned);
+        forget_unchecked_mounts(res);
+        /* Hidden files are all in the kernel's tables, whatever /proc let
+         * us read: a process it denied was seen all the same. */
+        if (opts->hidden_only)
+            warning_list_drop_if(&res->warnings, denied_process, NULL);
     }
     free(m.procs);
     free(m.fixed_rows);

@@ -15,6 +15,7 @@
 struct deep_merge_options {
     bool want_mountpoint; /* the columns ask for MOUNTPOINT */
     bool selected_pids;   /* -p: only connections those processes serve */
+    bool hidden_only;     /* the listing of hidden files alone (no -a, no --mount) */
 };
 
 /* Before 6.16 only the kernel view knows which connection a /dev/fuse fd

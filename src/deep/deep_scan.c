@@ -276,7 +276,9 @@ static bool in_initial_pid_ns(void)
 
 int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
 {
+    struct deep_targets targets = ds->targets;
     memset(ds, 0, sizeof(*ds));
+    ds->targets = targets;
     libbpf_set_print(libbpf_print);
     if (!in_initial_pid_ns()) {
         snprintf(ds->unavailable, sizeof(ds->unavailable),

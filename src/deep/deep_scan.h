@@ -9,7 +9,17 @@
 
 #include "parse/deep_decode.h"
 
+/* What --mount asks about: the superblocks (kernel dev_t, major << 20 |
+ * minor) whose references the pass reads from every task, for the
+ * processes /proc hides.  ndevs 0: none are read. */
+#define DEEP_MAX_TARGETS 16
+struct deep_targets {
+    uint32_t ndevs;
+    uint32_t devs[DEEP_MAX_TARGETS];
+};
+
 struct deep_scan {
+    struct deep_targets targets; /* set before deep_scan_run() */
     struct deep_result result;
     bool fuse_listed; /* the FUSE iterator ran and knew this kernel's FUSE
                          types (6.9+, passthrough, BTF for the module) */

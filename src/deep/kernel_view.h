@@ -1,4 +1,4 @@
-/* The kernel's own view (--deep) as one stage of the pipeline: loading and
+/* The kernel's own view as one stage of the pipeline: loading and
  * verifying the BPF programs takes longer than a /proc walk of a busy host,
  * so it runs in a thread of its own beside the walk. */
 #ifndef LSHIDDEN_DEEP_KERNEL_VIEW_H
@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "core/record.h"
 #include "core/warnings.h"
 #include "deep/deep_scan.h"
 
@@ -15,16 +16,26 @@ struct kernel_view {
     int fuse_ctl_fd; /* borrowed */
     pthread_t thread;
     bool threaded;
+    /* Why the view could not run, once kernel_view_finish() said so. */
+    char why[320];
 };
 
 /* Starts the BPF pass.  fuse_ctl_fd (-1 if none, open until the pass is
  * finished): fusectl's connections directory, to reach connections no
- * /dev/fuse fd holds. */
-void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, struct warning_list *warnings);
+ * /dev/fuse fd holds.  targets: what --mount asks about, read by the pass
+ * for the processes /proc hides (NULL: none). */
+void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct deep_targets *targets);
 
-/* Waits for the pass and says, in one warning each, what it could not do.
- * Returns its findings, or NULL when it could not run at all. */
+/* Waits for the pass.  Returns its findings, with one warning each for
+ * what it could not do in part; or NULL when it could not run at all,
+ * with kv->why saying why. */
 const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warning_list *warnings);
+
+/* A run without the view (it could not be loaded: why): one warning, only
+ * when the rows are less than the view would have made them: fixed files
+ * named by path alone, rings with no fd whose files /proc cannot read. */
+void kernel_view_note_absence(const struct record_list *records, const char *why,
+                              struct warning_list *warnings);
 
 void kernel_view_free(struct kernel_view *kv);
 

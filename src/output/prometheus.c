@@ -244,7 +244,8 @@ static void put_run(FILE *out, const struct prom_report *r)
 {
     put_family(out, "lshidden_scan_duration_seconds", "How long the scan took.");
     fprintf(out, "lshidden_scan_duration_seconds %.6f\n", r->scan_seconds);
-    put_family(out, "lshidden_kernel_view", "1 when --deep read the kernel's own tables, else 0.");
+    put_family(out, "lshidden_kernel_view",
+               "1 when the kernel's own view (BPF iterators) was read, else 0.");
     fprintf(out, "lshidden_kernel_view %d\n", r->kernel_view ? 1 : 0);
 }
 

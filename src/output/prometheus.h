@@ -45,7 +45,7 @@ struct prom_report {
     const struct process_list *processes;
     const struct warning_list *warnings;
     double scan_seconds;
-    bool kernel_view; /* --deep's kernel view ran */
+    bool kernel_view; /* the kernel view ran */
 };
 
 /* Every family, with HELP and TYPE lines.  Returns 0 or -errno (e.g.

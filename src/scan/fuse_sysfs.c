@@ -140,15 +140,9 @@ void fuse_sysfs_warn_unlisted(struct scan_result *res, const char *deep_reason)
 {
     for (size_t i = 0; i < res->fuse_unlisted.len; i++) {
         const struct fuse_unlisted *u = &res->fuse_unlisted.items[i];
-        if (deep_reason)
-            warning_add(&res->warnings, WARN_FUSE_HIDDEN, u->server, u->path,
-                        "this kernel does not list FUSE passthrough backing files, and --deep "
-                        "could not read them (%s): those of connection %u cannot be shown",
-                        deep_reason, u->conn);
-        else
-            warning_add(&res->warnings, WARN_FUSE_HIDDEN, u->server, u->path,
-                        "this kernel does not list FUSE passthrough backing files: those of "
-                        "connection %u cannot be shown",
-                        u->conn);
+        warning_add(&res->warnings, WARN_FUSE_HIDDEN, u->server, u->path,
+                    "this kernel does not list FUSE passthrough backing files, and the kernel "
+                    "view did not read them (%s): those of connection %u cannot be shown",
+                    deep_reason ? deep_reason : "not loaded", u->conn);
     }
 }

@@ -15,7 +15,7 @@
 void fuse_sysfs_list_backing(const struct scan_config *cfg, struct scan_result *res);
 
 /* One warning per connection left in res->fuse_unlisted.  deep_reason:
- * why --deep could not read them, or NULL when it did not run. */
+ * why the kernel view did not read them (it could not, or --no-deep). */
 void fuse_sysfs_warn_unlisted(struct scan_result *res, const char *deep_reason);
 
 #endif

@@ -28,7 +28,7 @@ from lshidden_test import (HelperProcess, contract_json_keys, describe, is_root,
 ALL_KEYS = set(contract_json_keys())
 UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 BPF_CAPS = ("--inh-caps=+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon")
-UNAVAILABLE = b"--deep unavailable"
+UNAVAILABLE = b"kernel view"
 
 
 def dev_string(st_dev):
@@ -111,9 +111,12 @@ class DeepRingTest(unittest.TestCase):
         rings = ("sparse-table", "mixed-types", "registered-fd-closed", "sqpoll")
         manifest = self.start_holder(*rings)
         pid = str(manifest["pid"])
-        _, procfs = self.run_ok("-p", pid)
+        _, procfs = self.run_ok("--no-deep", "-p", pid)
         _, deep = self.run_ok("--deep", "-p", pid)
         self.assertEqual(deep["warnings"], [])
+        # The default, as root, is the kernel view.
+        _, default = self.run_ok("-p", pid)
+        self.assertEqual(default, deep)
         proc_rows, deep_rows = rows_by_key(self, procfs["files"]), rows_by_key(self, deep["files"])
         closed = next(r for r in manifest["rings"] if r["name"] == "registered-fd-closed")
         only_deep = {(manifest["pid"], "uring-fixed", closed["inode"], f["slot"], None, None)
@@ -131,12 +134,12 @@ class DeepRingTest(unittest.TestCase):
         self.assertEqual([r["inode"] for r in deleted], [None])
         self.assert_exact_rows(manifest, deep["files"], set(rings))
         ring_row = deep_rows[(manifest["pid"], "uring-ring", closed["inode"], None, None, None)]
-        self.assertIn("listed by --deep", ring_row["note"])
+        self.assertIn("listed by the kernel view", ring_row["note"])
 
     def test_ring_fd_registered_and_closed(self):
         manifest = self.start_holder("registered-fd-closed")
         pid = str(manifest["pid"])
-        _, procfs = self.run_ok("-p", pid)
+        _, procfs = self.run_ok("--no-deep", "-p", pid)
         self.assertEqual([r["source"] for r in procfs["files"]], ["uring-ring"])
         _, deep = self.run_ok("--deep", "-p", pid)
         self.assertEqual(sorted(r["source"] for r in deep["files"]),
@@ -152,7 +155,7 @@ class DeepRingTest(unittest.TestCase):
         with open(f"/proc/{pid}/maps") as f:
             self.assertNotIn("io_uring", f.read())
         # Nothing in /proc shows this ring or its files.
-        self.run_ok("-p", pid, status=1)
+        self.run_ok("--no-deep", "-p", pid, status=1)
         _, deep = self.run_ok("--deep", "-p", pid)
         rows = deep["files"]
         (ring_row,) = [r for r in rows if r["source"] == "uring-ring"]
@@ -214,46 +217,70 @@ class DeepRingTest(unittest.TestCase):
         manifest = self.start_holder("sparse-table", "registered-fd-closed")
         pid = str(manifest["pid"])
         env = {**os.environ, "LSHIDDEN_DEEP_BTF": "/nonexistent/vmlinux"}
-        result = subprocess.run([lshidden_path(), "--deep", "-J", "-p", pid], env=env,
-                                stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
-        _, procfs = self.run_ok("-p", pid)
+        run = lambda *args: subprocess.run([lshidden_path(), *args], env=env,
+                                           stdin=subprocess.DEVNULL, capture_output=True,
+                                           timeout=120)
+        # Required, it cannot run: one line, status 2, nothing listed.
+        for args in (["--deep", "-J", "-p", pid], ["--deep", "-p", pid]):
+            result = run(*args)
+            self.assertEqual((result.returncode, result.stdout), (2, b""), describe(result))
+            self.assertEqual(result.stderr,
+                             b"lshidden: --deep: the kernel view cannot run: no kernel BTF "
+                             b"(/nonexistent/vmlinux: No such file or directory)\n")
+        # By default, /proc's answer, and one warning: it changes the answer.
+        _, procfs = self.run_ok("--no-deep", "-p", pid)
+        result = run("-J", "-p", pid)
         self.assertEqual(result.returncode, 0, describe(result))
         doc = json.loads(result.stdout)
         self.assertEqual(doc["files"], procfs["files"])
         (warning,) = doc["warnings"]
-        self.assertIn("no kernel BTF (/nonexistent/vmlinux: No such file or directory)",
-                      warning["reason"])
-        table = subprocess.run([lshidden_path(), "--deep", "-p", pid], env=env,
-                               stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        self.assertIn("the kernel view is not loaded (no kernel BTF (/nonexistent/vmlinux: No "
+                      "such file or directory))", warning["reason"])
+        fixed = [f for f in procfs["files"] if f["source"] == "uring-fixed"]
+        rings = [f for f in procfs["files"] if f["source"] == "uring-ring"]
+        self.assertIn(f"{len(fixed)} fixed files are named by path only", warning["reason"])
+        self.assertIn(f"{len(rings)} ring's files with no fd cannot be read"
+                      if len(rings) == 1 else f"{len(rings)} rings' files", warning["reason"])
+        table = run("-p", pid)
         self.assert_one_line_reason(table, b"no kernel BTF")
         self.assertEqual(table.returncode, 0)
+        # Where it changes nothing, nothing is said.
+        quiet = run("-p", str(os.getpid()))
+        self.assertEqual((quiet.returncode, quiet.stderr), (1, b""), describe(quiet))
 
     def test_without_privilege(self):
         manifest = self.start_holder("sparse-table")
         pid = str(manifest["pid"])
         binary = unprivileged_copy(self)
         result = run_lshidden("--deep", prefix=UNPRIVILEGED, binary=binary)
-        self.assert_one_line_reason(result, b"needs root, or CAP_BPF and CAP_PERFMON")
-        # It still lists what /proc lets it see: its own view, like without --deep.
-        plain = run_lshidden(prefix=UNPRIVILEGED, binary=binary)
-        self.assertEqual(result.returncode, plain.returncode, describe(result))
-        self.assertEqual(result.stdout, plain.stdout)
-        result, doc = self.run_ok("--deep", "-p", pid, status=1, prefix=UNPRIVILEGED,
-                                  binary=binary)
+        self.assertEqual((result.returncode, result.stdout), (2, b""), describe(result))
+        self.assertEqual(result.stderr, b"lshidden: --deep: the kernel view cannot run: loading "
+                         b"BPF programs needs root, or CAP_BPF and CAP_PERFMON\n")
+        # By default it lists what /proc lets it see, like --no-deep, and
+        # says nothing of the kernel view: nobody's own processes hold no
+        # fixed files, so it would change no answer.
+        plain = run_lshidden("--no-deep", prefix=UNPRIVILEGED, binary=binary)
+        default = run_lshidden(prefix=UNPRIVILEGED, binary=binary)
+        self.assertEqual((default.returncode, default.stdout, default.stderr),
+                         (plain.returncode, plain.stdout, plain.stderr))
+        self.assertNotIn(b"kernel view", default.stderr)
+        result, doc = self.run_ok("-p", pid, status=1, prefix=UNPRIVILEGED, binary=binary)
         self.assertEqual(doc["files"], [])
-        self.assertTrue(any("--deep unavailable" in w["reason"] for w in doc["warnings"]))
 
     def test_with_bpf_capabilities_only(self):
         # CAP_BPF + CAP_PERFMON are enough for --deep, though not for /proc.
         manifest = self.start_holder("sparse-table", "registered-fd-closed")
         pid = str(manifest["pid"])
         binary = unprivileged_copy(self)
-        _, procfs = self.run_ok("-p", pid, status=1, prefix=UNPRIVILEGED, binary=binary)
+        _, procfs = self.run_ok("--no-deep", "-p", pid, status=1, prefix=UNPRIVILEGED + BPF_CAPS,
+                                binary=binary)
         self.assertEqual(procfs["files"], [])
-        result, deep = self.run_ok("--deep", "-p", pid, prefix=UNPRIVILEGED + BPF_CAPS,
-                                   binary=binary)
-        self.assertNotIn(UNAVAILABLE, result.stderr, describe(result))
-        self.assert_exact_rows(manifest, deep["files"], {"sparse-table", "registered-fd-closed"})
+        for view in ((), ("--deep",)):
+            result, deep = self.run_ok(*view, "-p", pid, prefix=UNPRIVILEGED + BPF_CAPS,
+                                       binary=binary)
+            self.assertEqual(result.stderr, b"", describe(result))
+            self.assert_exact_rows(manifest, deep["files"],
+                                   {"sparse-table", "registered-fd-closed"})
 
     def test_nothing_loaded_without_deep(self):
         if shutil.which("strace") is None:
@@ -263,7 +290,8 @@ class DeepRingTest(unittest.TestCase):
         self.addCleanup(trace.close)
         # LeakSanitizer cannot run under ptrace (sanitizer builds).
         env = {**os.environ, "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"}
-        for args, loads in ((["-a", "-J"], False), (["--deep", "-J"], True)):
+        for args, loads in ((["-a", "-J", "--no-deep"], False), (["-a", "-J"], True),
+                            (["--deep", "-J"], True)):
             result = run_command(["strace", "-f", "-qq", "-e", "trace=bpf", "-o", trace.name,
                                   lshidden_path(), *args], env=env)
             self.assertIn(result.returncode, (0, 1), result.stderr)
@@ -350,13 +378,13 @@ class DeepFuseTest(unittest.TestCase):
         server, manifest = self.start_server("--preregister")
         self.open_client("one")
         pid = server.pid
-        result, procfs = run_json("-p", str(pid))
+        result, procfs = run_json("--no-deep", "-p", str(pid))
         self.assertEqual(self.backing_rows(procfs, pid), [])
         self.assertTrue(any("cannot be shown" in w["reason"] for w in procfs["warnings"]))
         result, deep = run_json("--deep", "-p", str(pid))
         self.assertEqual(result.returncode, 0, describe(result))
         self.assertFalse([w for w in deep["warnings"] if "cannot be shown" in w["reason"]
-                          or "--deep" in w["reason"]], deep["warnings"])
+                          or "kernel view" in w["reason"]], deep["warnings"])
         rows = self.backing_rows(deep, pid)
         # Both ids: "one" is attached to the open file, "two" to nothing.
         self.assert_backing_ids(rows, manifest, pid)
@@ -397,7 +425,7 @@ class DeepFuseTest(unittest.TestCase):
         fuse_fds = [r for r in deep["files"] if r["source"] == "fd" and r["path"] == "/dev/fuse"]
         self.assertTrue(fuse_fds, deep["files"])
         self.assertEqual({r["method"] for r in fuse_fds}, {"bpf"})
-        _, plain = run_json("-a", "-p", str(server.pid))
+        _, plain = run_json("--no-deep", "-a", "-p", str(server.pid))
         self.assertEqual({r["method"] for r in plain["files"] if r["path"] == "/dev/fuse"},
                          {"procfs"})
 
@@ -420,7 +448,7 @@ class DeepFuseTest(unittest.TestCase):
     def test_mount_holders_are_certain(self):
         server, manifest = self.start_server("--preregister")
         self.assertEqual(umount(self.back), errno.EBUSY)
-        result, procfs = run_json("--mount", self.back)
+        result, procfs = run_json("--mount", self.back, "--no-deep")
         fuse = [r for r in procfs["files"] if r["holder"] == "fuse" and r["pid"] == server.pid]
         self.assertEqual([r["possible"] for r in fuse], [True])
         result, deep = run_json("--mount", self.back, "--deep")
@@ -449,7 +477,7 @@ class DeepMountTest(unittest.TestCase):
         self.assertEqual(umount(self.mnt), errno.EBUSY)
         mine = lambda doc: [r for r in doc["files"] if r["pid"] == manifest["pid"]
                             and r["holder"] == "io_uring"]
-        _, procfs = run_json("--mount", self.mnt)
+        _, procfs = run_json("--mount", self.mnt, "--no-deep")
         # /proc: the ring whose fd was closed is a possible holder, the
         # NO_MMAP | REGISTERED_FD_ONLY ring cannot be seen at all.
         self.assertEqual([(r["source"], r["possible"]) for r in mine(procfs)],

@@ -61,25 +61,32 @@ class FdRows(unittest.TestCase):
 
 @unittest.skipUnless(is_root(), "reading another process's fdinfo needs root")
 class FixedFileNamedLikeDeleted(unittest.TestCase):
-    def fixed_row(self, path):
+    def fixed_rows(self, path):
         helper = HelperProcess("mount_holder", ["uring-fixed", path])
         manifest = helper.start()
         self.addCleanup(helper.stop)
-        _, doc = run_json("-p", str(manifest["pid"]))
-        (row,) = [r for r in doc["files"] if r["source"] == "uring-fixed"]
-        return row
+        rows = []
+        for view in ((), ("--no-deep",)):
+            _, doc = run_json("-p", str(manifest["pid"]), *view)
+            rows += [r for r in doc["files"] if r["source"] == "uring-fixed"]
+        self.assertEqual(len(rows), 2, rows)
+        return rows
 
     def test_live_file_named_like_a_deleted_one(self):
         top = tempfile.mkdtemp(prefix="lshidden-keep-")
         self.addCleanup(os.rmdir, top)
         name = os.path.join(top, "keep (deleted)")
         self.addCleanup(lambda: os.path.exists(name) and os.unlink(name))
-        row = self.fixed_row(name)
-        if row["path_complete"] is False:
+        kernel, procfs = self.fixed_rows(name)
+        # The kernel view knows the file is not deleted.
+        self.assertEqual((kernel["path"], kernel["deleted"], kernel["method"]),
+                         (name, False, "bpf"))
+        if procfs["path_complete"] is False:
             self.skipTest("this kernel prints only the last name component")
         # Not "keep", deleted: the marker is ambiguous, and the file is there.
-        self.assertEqual((row["path"], row["deleted"]), (name, None))
-        self.assertNotEqual(row["type"], "unknown")
+        self.assertEqual((procfs["path"], procfs["deleted"], procfs["method"]),
+                         (name, None, "procfs"))
+        self.assertNotEqual(procfs["type"], "unknown")
 
 
 if __name__ == "__main__":

@@ -59,9 +59,14 @@ class FuseServerTest(unittest.TestCase):
         # tests' lingering servers can show up here too.
         self.assertIn(server.pid, conn["server_pids"])
         self.assertEqual(conn["waiting"], 0)
-        # No released kernel lists backing files: unknown, never 0.
+        # The kernel view read its backing-id table: none.
+        self.assertEqual(conn["backing_files"], 0)
+        # No released kernel lists backing files in /proc or /sys: without
+        # the kernel view unknown, never 0.
+        _, procfs = lshidden_json("--fuse", "--no-deep")
+        (conn,) = [c for c in procfs["connections"] if c["connection"] == m["connection"]]
         self.assertIsNone(conn["backing_files"])
-        table = run_lshidden("--fuse", "-r", "-n").stdout.decode().splitlines()
+        table = run_lshidden("--fuse", "-r", "-n", "--no-deep").stdout.decode().splitlines()
         (line,) = [t for t in table if t.startswith(f"{m['connection']} ")]
         fields = line.split(" ")
         self.assertEqual(fields[:3], [str(m["connection"]), self.mnt, conn["fstype"]])
@@ -70,11 +75,17 @@ class FuseServerTest(unittest.TestCase):
 
     def test_unlisted_backing_files_are_said_plainly(self):
         server, m = self.start_server("--preregister")
-        result, doc = lshidden_json("-p", str(server.pid))
+        result, doc = lshidden_json("-p", str(server.pid), "--no-deep")
         warnings = [w for w in doc["warnings"] if w["pid"] == server.pid]
         self.assertEqual(len(warnings), 1, doc["warnings"])
         self.assertIn(f"connection {m['connection']} cannot be shown", warnings[0]["reason"])
-        self.assertIn(b"cannot be shown", run_lshidden("-p", str(server.pid)).stderr)
+        self.assertIn("(--no-deep)", warnings[0]["reason"])
+        self.assertIn(b"cannot be shown", run_lshidden("-p", str(server.pid), "--no-deep").stderr)
+        # The kernel view (the default as root) lists them instead.
+        result, doc = lshidden_json("-p", str(server.pid))
+        self.assertEqual([w for w in doc["warnings"] if w["pid"] == server.pid], [])
+        backing = [f for f in doc["files"] if f["source"] == "fuse-backing"]
+        self.assertEqual([f["path"] for f in backing], [os.path.join(self.back, "data")])
 
     def test_busy_backing_mount_is_explained(self):
         server, m = self.start_server("--preregister")
@@ -85,6 +96,12 @@ class FuseServerTest(unittest.TestCase):
         lsof = subprocess.run(["lsof", "-t", "+f", "--", self.back], capture_output=True)
         self.assertNotIn(str(server.pid).encode(), lsof.stdout.split())
         result, doc = lshidden_json("--mount", self.back)
+        # The kernel view names the backing file: held, for certain.
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = [f for f in doc["files"] if f["holder"] == "fuse" and f["pid"] == server.pid]
+        self.assertEqual([(r["possible"], r["source"], r["path"], r["method"]) for r in rows],
+                         [(False, "fuse-backing", os.path.join(self.back, "data"), "bpf")])
+        result, doc = lshidden_json("--mount", self.back, "--no-deep")
         # Without the kernel view the connection is only a possible holder:
         # possibly held, never free.
         self.assertEqual(result.returncode, 3, result.stderr)
@@ -94,7 +111,7 @@ class FuseServerTest(unittest.TestCase):
                           rows[0]["fuse_connection"], rows[0]["fuse_mount"]),
                          (True, "blocks-umount", f"FUSE connection {m['connection']}",
                           m["connection"], self.mnt))
-        journal = run_lshidden("--mount", self.back, "--journal").stdout.decode()
+        journal = run_lshidden("--mount", self.back, "--journal", "--no-deep").stdout.decode()
         self.assertIn(f"pid {server.pid}", journal)
 
     def test_server_gone(self):

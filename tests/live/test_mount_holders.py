@@ -99,13 +99,16 @@ def expected_status(doc):
         return 0
     unseen = [w for w in doc["warnings"]
               if w["reason"] != "process exited during the scan" and
-              not w["reason"].startswith("--deep")]
+              not w["reason"].startswith(("kernel view", "the kernel view"))]
     return 3 if doc["files"] or unseen else 1
 
 
 @unittest.skipUnless(is_root(), "mounting and the kernel holders need root")
 class MountHoldersTest(unittest.TestCase):
     maxDiff = None
+    # Options of every lshidden run of a test: ("--no-deep",) for the
+    # /proc-only answers.
+    view = ()
 
     # -- setup helpers (each registers its own cleanup) ------------------------
 
@@ -209,7 +212,7 @@ class MountHoldersTest(unittest.TestCase):
     def query(self, path, own_pids=(), expect_status=0):
         """lshidden --mount PATH -J; returns (rows of this test, all rows,
         warnings)."""
-        result, doc = run_json("--mount", path)
+        result, doc = run_json("--mount", path, *self.view)
         self.assertEqual(result.returncode, expect_status, describe(result))
         rows = doc["files"]
         for row in rows:
@@ -259,7 +262,7 @@ class MountHoldersTest(unittest.TestCase):
 
     def row_counts(self, mount_point, own_pids):
         """(all rows, foreign rows) that lshidden --mount lists right now."""
-        _, doc = run_json("--mount", mount_point)
+        _, doc = run_json("--mount", mount_point, *self.view)
         rows = doc["files"]
         return len(rows), sum(foreign_guess(r, set(own_pids)) for r in rows)
 
@@ -267,7 +270,7 @@ class MountHoldersTest(unittest.TestCase):
         # The counts in the summary are only ours if no foreign rows (other
         # tests' fd-less rings) were listed around the run.
         _, foreign_before = self.row_counts(mount_point, own_pids)
-        result = run_lshidden("--mount", mount_point)
+        result = run_lshidden("--mount", mount_point, *self.view)
         _, foreign_after = self.row_counts(mount_point, own_pids)
         self.assertEqual(result.returncode, held_status(expected), describe(result))
         lines = self.summary_line(result, mount_point)
@@ -276,7 +279,7 @@ class MountHoldersTest(unittest.TestCase):
                 self.assertRegex(lines[-1], regex)
 
         # Chosen columns, raw: one line per row, then the summary.
-        result = run_lshidden("--mount", mount_point, "-o", "HOLDER,SOURCE,EFFECT,POSSIBLE,PID",
+        result = run_lshidden("--mount", mount_point, *self.view, "-o", "HOLDER,SOURCE,EFFECT,POSSIBLE,PID",
                               "-n", "-r")
         self.assertEqual(result.returncode, held_status(expected), describe(result))
         lines = self.summary_line(result, mount_point)
@@ -295,7 +298,7 @@ class MountHoldersTest(unittest.TestCase):
 
     def check_journal(self, mount_point, own_pids, journal_ids, expected=()):
         before, _ = self.row_counts(mount_point, own_pids)
-        result = run_lshidden("--mount", mount_point, "--journal")
+        result = run_lshidden("--mount", mount_point, "--journal", *self.view)
         after, _ = self.row_counts(mount_point, own_pids)
         self.assertIn(result.returncode, (0, 3), describe(result))
         if expected:
@@ -387,8 +390,16 @@ class MountHoldersTest(unittest.TestCase):
             row.update({"identity": "path", "type": "REG", "deleted": False, "dev": manifest["dev"],
                         "inode": manifest["inode"], "mount_id": manifest["mount_id"],
                         "mountpoint": mnt})
+        self.view = ("--no-deep",)
         self.check_mount(mnt, [row], [pid], summary=[r"nothing certain", r"possibly by 1 process\b"],
                          journal_ids=[str(pid)])
+        # The kernel view (the default as root) names the slot's file exactly.
+        self.view = ()
+        row.update({"possible": False, "path": manifest["path"], "path_complete": True,
+                    "identity": "kernel", "method": "bpf", "type": "REG", "deleted": False,
+                    "dev": manifest["dev"], "inode": manifest["inode"],
+                    "mount_id": manifest["mount_id"], "mountpoint": mnt})
+        self.check_mount(mnt, [row], [pid], summary=[r"\b1 process\b"], journal_ids=[str(pid)])
 
     def test_uring_ring_without_fd(self):
         self.need_io_uring()
@@ -406,7 +417,16 @@ class MountHoldersTest(unittest.TestCase):
                "possible": True, "pid": pid, "command": "mount_holder", "hidden": True,
                "fd": None, "ring_fd": None, "ring_inode": manifest["ring_inode"], "slot": None,
                "type": "anon", "path": "anon_inode:[io_uring]", "note": IsStr()}
+        self.view = ("--no-deep",)
         self.check_mount(mnt, [row], [pid], summary=[r"\b1 process\b"], journal_ids=[str(pid)])
+        # The kernel view lists the ring's file on the mount, certain; the
+        # ring itself is on no mount.
+        self.view = ()
+        fixed = {"holder": "io_uring", "source": "uring-fixed", "effect": "blocks-umount",
+                 "possible": False, "pid": pid, "ring_inode": manifest["ring_inode"],
+                 "path": manifest["path"], "identity": "kernel", "method": "bpf",
+                 "mount_id": manifest["mount_id"]}
+        self.check_mount(mnt, [fixed], [pid], summary=[r"\b1 process\b"], journal_ids=[str(pid)])
 
     # -- kernel holders --------------------------------------------------------------
 

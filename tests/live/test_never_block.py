@@ -102,12 +102,14 @@ class StoppedFuseServer(unittest.TestCase):
         modes = [[], ["-a"], ["-a", "-J"], ["--mount", self.other], ["--mount", self.mnt],
                  ["--fuse"], ["--deep", "-a", "-J"], ["--mount", self.mnt, "--journal"],
                  ["-a", "-p", ",".join(pids)]]
-        for args in modes:
+        for args in modes + [m + ["--no-deep"] for m in modes if "--deep" not in m]:
             with self.subTest(args=args):
                 result = self.run_bounded(*args)
-                if args[:1] != ["--fuse"] and len(self.holders) == 3:
+                if (args[:1] != ["--fuse"] and "--no-deep" in args and
+                        len(self.holders) == 3):
                     # The fixed file is named by a path on the stopped mount
                     # (--fuse lists connections only: it looks nothing up).
+                    # The kernel view names it without a lookup.
                     self.assertIn(self.mnt, result.stderr.decode(errors="replace"))
 
     def test_what_is_known_without_the_server(self):
@@ -115,14 +117,22 @@ class StoppedFuseServer(unittest.TestCase):
         attributes FUSE has cached; the fixed file, named only by a path on
         the stopped mount, is not looked up."""
         pids = {pid: (mode, manifest) for mode, pid, manifest in self.holders}
-        result = self.run_bounded("-a", "-J", "-p", ",".join(map(str, pids)))
-        rows = json.loads(result.stdout)["files"]
+        for view in ("--no-deep", "--deep"):
+            result = self.run_bounded("-a", "-J", "-p", ",".join(map(str, pids)), view)
+            self.check_known(pids, json.loads(result.stdout)["files"], view)
+
+    def check_known(self, pids, rows, view):
         for mode, manifest in pids.values():
             source = {"fd": "fd", "cwd": "cwd", "uring-fixed": "uring-fixed"}[mode]
             (row,) = [r for r in rows if r["pid"] == manifest["pid"] and r["source"] == source
                       and r["path"].startswith(self.mnt)]
-            with self.subTest(mode=mode):
-                if mode == "uring-fixed":
+            with self.subTest(mode=mode, view=view):
+                if mode == "uring-fixed" and view == "--deep":
+                    # The kernel's own tables: no server is asked.
+                    self.assertEqual((row["identity"], row["inode"], row["mount_id"],
+                                      row["note"]),
+                                     ("kernel", manifest["inode"], manifest["mount_id"], None))
+                elif mode == "uring-fixed":
                     self.assertEqual((row["identity"], row["inode"], row["mount_id"]),
                                      (None, None, None))
                     self.assertIn("not looked up", row["note"])

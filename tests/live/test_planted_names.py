@@ -62,8 +62,10 @@ class PlantedSymlink(unittest.TestCase):
         subprocess.run(as_nobody("sh", "-c", f"mkdir {self.sub}/a && ln -s {target} {self.path}"),
                        check=True, timeout=10)
 
-    def fixed_row(self):
-        result = run_lshidden("-J", "-p", str(self.pid), timeout=10)
+    def fixed_row(self, *view):
+        """The ring's row from a /proc-only run (the lookups under test),
+        or from the view given."""
+        result = run_lshidden("-J", "-p", str(self.pid), *(view or ("--no-deep",)), timeout=10)
         self.assertIn(result.returncode, (0, 1), describe(result))
         rows = [r for r in json.loads(result.stdout)["files"] if r["source"] == "uring-fixed"]
         self.assertEqual(len(rows), 1, rows)
@@ -88,6 +90,10 @@ class PlantedSymlink(unittest.TestCase):
         self.assertEqual(row["path"], self.path)
         self.assertNotEqual(row["inode"], os.stat("/etc/shadow").st_ino, row)
         self.assertEqual((row["identity"], row["inode"], row["dev"]), (None, None, None), row)
+        # The kernel view looks nothing up: the held file, whatever is planted.
+        kernel = self.fixed_row("--deep")
+        self.assertEqual((kernel["identity"], kernel["inode"], kernel["path"]),
+                         ("kernel", self.manifest["inode"], self.path), kernel)
 
 
 if __name__ == "__main__":

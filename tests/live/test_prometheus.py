@@ -191,7 +191,7 @@ class PrometheusLiveTest(unittest.TestCase):
         by_pid = prometheus_family(samples, "lshidden_hidden_files", "source", "command", "pid")
         self.assertEqual(by_pid[("uring-fixed", "uring_holder", str(helper.pid))], want)
         self.assertNotIn(("uring-ring", "uring_holder", str(helper.pid)), by_pid)
-        self.assertEqual(prometheus_family(samples, "lshidden_kernel_view"), {(): 0.0})
+        self.assertEqual(prometheus_family(samples, "lshidden_kernel_view"), {(): 1.0})
 
     def test_mount_holders_of_a_held_tmpfs(self):
         textfile_dir = self.scratch()

@@ -1,4 +1,5 @@
-"""Live tests: lshidden against real io_uring rings built by uring_holder.
+"""Live tests: lshidden against real io_uring rings built by uring_holder,
+as /proc shows them (--no-deep); test_deep_live.py has the kernel view's.
 
 Needs root (reading another process's fdinfo, setpriv).  Environment:
 LSHIDDEN, LSHIDDEN_HELPERS (see tests/pylib/lshidden_test.py).
@@ -11,9 +12,19 @@ import subprocess
 import time
 import unittest
 
+import lshidden_test
 from lshidden_test import (AnyOf, HelperProcess, HexOf, IsStr, contract_json_keys, describe,
-                           helper_path, is_root, mount_points, path_bytes, run_command, run_json,
-                           run_lshidden, run_tests, unescape_hex, unprivileged_copy)
+                           helper_path, is_root, mount_points, path_bytes, run_command, run_tests,
+                           unescape_hex, unprivileged_copy)
+
+
+def run_lshidden(*args, **kwargs):
+    return lshidden_test.run_lshidden("--no-deep", *args, **kwargs)
+
+
+def run_json(*args, **kwargs):
+    return lshidden_test.run_json("--no-deep", *args, **kwargs)
+
 
 # Every file record has exactly the keys the contract lists.
 ALL_KEYS = set(contract_json_keys())

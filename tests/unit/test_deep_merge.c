@@ -21,7 +21,7 @@ static const char self_mountinfo[] = "26 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
 #define CONN_NONE 41u /* a connection no mount shows */
 
 static const char mapped_note[] =
-    "ring has no fd, only mappings; its fixed files are listed by --deep";
+    "ring has no fd, only mappings; its fixed files are listed by the kernel view";
 static const char registered_only_note[] =
     "ring has no fd and no mapping; found through the task's registered ring fds";
 
