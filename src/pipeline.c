@@ -88,7 +88,14 @@ static void start_kernel_view(struct run *run)
 {
     int fuse_ctl_fd = fusectl_dirfd(&run->res.fusectl, run->scan.sys_root, run->scan.live,
                                     mount_ns_has_fuse(run->res.self_mounts));
-    kernel_view_start(&run->kernel, fuse_ctl_fd, NULL);
+    /* --mount: the kernel also reads every task's references on the
+     * targets' filesystems, for the processes /proc hides. */
+    struct deep_targets targets = {0};
+    if (run->ntargets <= DEEP_MAX_TARGETS)
+        for (size_t i = 0; i < run->ntargets; i++)
+            targets.devs[targets.ndevs++] =
+                run->targets[i].dev_major << 20 | run->targets[i].dev_minor;
+    kernel_view_start(&run->kernel, fuse_ctl_fd, &targets);
 }
 
 /* Returns -1 when the view was required (--deep) and could not run: said
@@ -118,6 +125,7 @@ static void merge_kernel_tables(struct run *run)
         .want_mountpoint = run->scan.want_mountpoint,
         .selected_pids = run->scan.npids > 0,
         .hidden_only = run->cfg->mode == MODE_LIST && !run->scan.all,
+        .task_refs = run->deep && run->deep->targets.ndevs && !run->deep->task_refs_cut,
     };
     if (run->deep)
         deep_merge_fuse_servers(res, &run->deep->result);

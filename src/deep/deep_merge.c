@@ -13,6 +13,11 @@ static const char registered_only_note[] =
 static const char mapped_note[] =
     "ring has no fd, only mappings; its fixed files are listed by the kernel view";
 
+struct vec_pids {
+    pid_t *items;
+    size_t len, cap;
+};
+
 /* What the merge looks rows up by: processes by pid, and the /proc scan's
  * uring-fixed rows by (pid, ring fd, slot). */
 struct merge_state {
@@ -350,10 +355,57 @@ static bool backing_file_listed(const struct merge_state *m, uint64_t file_key, 
 /* An open passthrough file holds two backing files: its own (opened by the
  * kernel for this open) and its inode's, which is usually a backing id's
  * file and then already a row. */
+/* Whether another object lists the file: a mapping's file is a backing
+ * id's, or the one an open passthrough file of the same client holds. */
+static bool file_listed_elsewhere(const struct merge_state *m, uint64_t file_key, size_t self)
+{
+    const struct deep_result *r = m->kernel;
+    for (size_t i = 0; i < r->len; i++) {
+        const struct deep_object *o = &r->items[i];
+        if (i == self || (o->kind != DEEP_OBJ_FUSE_CONN && o->kind != DEEP_OBJ_FUSE_OPEN))
+            continue;
+        if (o->kind == DEEP_OBJ_FUSE_OPEN && o->reaches[0].via == DEEP_VIA_FUSE_MAP)
+            continue;
+        for (size_t j = 0; j < o->nfiles; j++)
+            if (o->files[j].file_key == file_key)
+                return true;
+    }
+    return false;
+}
+
+/* A passthrough file a client only maps: the mapping holds the backing
+ * file itself. */
+static void merge_fuse_map(struct merge_state *m, const struct deep_object *map, size_t index)
+{
+    const struct process_info *server = fuse_server(m, map->fuse_conn);
+    const struct deep_reach *client = &map->reaches[0];
+    if (!server && m->opts->selected_pids && !find_process(m, client->pid))
+        return;
+    for (size_t i = 0; i < map->nfiles; i++) {
+        const struct deep_file *f = &map->files[i];
+        if (file_listed_elsewhere(m, f->file_key, index))
+            continue;
+        struct file_record *rec = add_backing_row(m, server, map->fuse_conn);
+        char note[160];
+        if (!rec)
+            return;
+        snprintf(note, sizeof(note),
+                 "backing file of a passthrough file mapped by PID %d, held by that mapping "
+                 "alone",
+                 (int)client->pid);
+        rec->note = arena_strdup(&m->res->arena, note);
+        apply_file(m, rec, f);
+    }
+}
+
 static void merge_fuse_open(struct merge_state *m, const struct deep_object *open, size_t index)
 {
     const struct process_info *server = fuse_server(m, open->fuse_conn);
     const struct deep_reach *client = &open->reaches[0];
+    if (client->via == DEEP_VIA_FUSE_MAP) {
+        merge_fuse_map(m, open, index);
+        return;
+    }
     /* With -p, the files the kernel holds for a selected client's open
      * files belong to it as much as to the server. */
     if (!server && m->opts->selected_pids && !find_process(m, client->pid))
@@ -466,6 +518,132 @@ static void forget_unchecked_mounts(struct scan_result *res)
     warning_list_drop_if(&res->warnings, unchecked_mount, NULL);
 }
 
+static enum file_source ref_source(uint32_t index)
+{
+    switch (index) {
+    case DEEP_REF_CWD: return SOURCE_CWD;
+    case DEEP_REF_ROOT: return SOURCE_ROOT;
+    case DEEP_REF_EXE: return SOURCE_EXE;
+    case DEEP_REF_MAP: return SOURCE_MMAP;
+    default: return SOURCE_FD;
+    }
+}
+
+/* What /proc could not read of a process: the warnings the kernel view's
+ * reading of its references answers. */
+static bool unseen_of(const struct warning *w, pid_t pid)
+{
+    return w->pid == pid &&
+           (w->kind == WARN_PERMISSION || w->kind == WARN_IO || w->kind == WARN_MALFORMED);
+}
+
+static bool process_unseen(const struct scan_result *res, pid_t pid)
+{
+    for (size_t i = 0; i < res->warnings.len; i++)
+        if (unseen_of(&res->warnings.items[i], pid))
+            return true;
+    return false;
+}
+
+static bool ref_listed_before(const struct deep_object *task, size_t upto, uint64_t file_key,
+                              uint32_t index)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (task->files[i].file_key == file_key && task->files[i].index == index)
+            return true;
+    return false;
+}
+
+static bool proc_row_exists(const struct merge_state *m, const struct process_info *proc,
+                            enum file_source source, const struct deep_file *f)
+{
+    const struct record_list *records = &m->res->records;
+    for (size_t i = 0; i < records->len; i++) {
+        const struct file_record *rec = records->items[i];
+        if (rec->proc != proc || rec->source != source)
+            continue;
+        if (source == SOURCE_FD && rec->fd != (int)f->index)
+            continue;
+        if (source == SOURCE_MMAP && (!rec->has_inode || rec->inode != f->inode))
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* A process /proc could not read: its references on the --mount targets,
+ * as the kernel has them, become its rows (a file mapped in many pieces
+ * once).  Returns whether it was one. */
+static bool merge_task_refs(struct merge_state *m, const struct deep_object *task)
+{
+    const struct deep_reach *reach = &task->reaches[0];
+    struct process_info key = {.pid = reach->pid}, *keyp = &key;
+    struct process_info **hit = bsearch(&keyp, m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
+    struct process_info *proc = hit ? *hit : NULL;
+    if (proc && !proc->has_mnt_ns && task->inode) {
+        /* The holder stage asks every process's namespace. */
+        proc->has_mnt_ns = true;
+        proc->mnt_ns = task->inode;
+        proc->mnt_ns_error = 0;
+    }
+    if (!proc || !process_unseen(m->res, proc->pid))
+        return false;
+    for (size_t i = 0; i < task->nfiles; i++) {
+        const struct deep_file *f = &task->files[i];
+        if (ref_listed_before(task, i, f->file_key, f->index))
+            continue;
+        enum file_source source = ref_source(f->index);
+        if (proc_row_exists(m, proc, source, f))
+            continue; /* what /proc could read of it */
+        struct file_record *rec = record_list_add(&m->res->records, proc, source);
+        if (!rec)
+            return true;
+        if (source == SOURCE_FD) {
+            rec->has_fd = true;
+            rec->fd = (int)f->index;
+        }
+        apply_file(m, rec, f);
+    }
+    return true;
+}
+
+static bool seen_by_kernel(const struct warning *w, void *arg)
+{
+    const struct vec_pids *seen = arg;
+    for (size_t i = 0; i < seen->len; i++)
+        if (unseen_of(w, seen->items[i]))
+            return true;
+    return false;
+}
+
+/* Every task the kernel view read references of: those /proc hid get
+ * their rows, and count as seen. */
+static void merge_tasks(struct merge_state *m)
+{
+    struct vec_pids seen = {0};
+    for (size_t i = 0; i < m->kernel->len; i++) {
+        const struct deep_object *o = &m->kernel->items[i];
+        if (o->kind == DEEP_OBJ_TASK && o->nreaches && merge_task_refs(m, o))
+            VEC_APPEND(&seen, o->reaches[0].pid);
+    }
+    warning_list_drop_if(&m->res->warnings, seen_by_kernel, &seen);
+    free(seen.items);
+    /* What is left the kernel's task iterators did not show either (some
+     * hosts hide a process from both): said, since it is why the answer is
+     * only "possibly". */
+    struct warning_list *list = &m->res->warnings;
+    for (size_t i = 0; i < list->len; i++) {
+        struct warning *w = &list->items[i];
+        char *reason = NULL;
+        if (w->pid <= 0 || !unseen_of(w, w->pid) ||
+            asprintf(&reason, "%s; the kernel view does not show this process either", w->reason) <
+                0)
+            continue;
+        free(w->reason);
+        w->reason = reason;
+    }
+}
+
 static bool denied_process(const struct warning *w, void *arg)
 {
     (void)arg;
@@ -485,9 +663,11 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 merge_ring(&m, o);
             else if (o->kind == DEEP_OBJ_FUSE_CONN)
                 merge_fuse_conn(&m, o);
-            else
+            else if (o->kind == DEEP_OBJ_FUSE_OPEN)
                 merge_fuse_open(&m, o, i);
         }
+        if (opts->task_refs)
+            merge_tasks(&m);
         mark_unchecked_rings(&m, !m.layout_warned);
         forget_unchecked_mounts(res);
         /* Hidden files are all in the kernel's tables, whatever /proc let

@@ -16,6 +16,9 @@ struct deep_merge_options {
     bool want_mountpoint; /* the columns ask for MOUNTPOINT */
     bool selected_pids;   /* -p: only connections those processes serve */
     bool hidden_only;     /* the listing of hidden files alone (no -a, no --mount) */
+    /* The kernel view read every task's references on the --mount targets
+     * in full: processes /proc hid get rows from them, and count as seen. */
+    bool task_refs;
 };
 
 /* Before 6.16 only the kernel view knows which connection a /dev/fuse fd

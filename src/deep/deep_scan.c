@@ -91,8 +91,8 @@ static int decode_output(struct deep_scan *ds, const struct iter_output *out)
 static struct bpf_program *program_for(struct lshidden_deep *skel, enum deep_via via)
 {
     switch (via) {
-    case DEEP_VIA_VMA: return skel->progs.deep_ring_vmas;
-    case DEEP_VIA_REGISTERED: return skel->progs.deep_ring_regs;
+    case DEEP_VIA_VMA: return skel->progs.deep_vmas;
+    case DEEP_VIA_REGISTERED: return skel->progs.deep_tasks;
     default: return skel->progs.deep_files; /* fds of every kind */
     }
 }
@@ -171,6 +171,9 @@ static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, con
         }
         if (attempt == 1)
             skel->rodata->with_fuse = 0;
+        skel->rodata->ntarget_devs = ds->targets.ndevs;
+        for (uint32_t i = 0; i < ds->targets.ndevs && i < DEEP_MAX_TARGETS; i++)
+            skel->rodata->target_devs[i] = ds->targets.devs[i];
         int err = lshidden_deep__load(skel);
         if (err == 0) {
             *skelp = skel;
@@ -204,8 +207,8 @@ static const char *choose_btf(struct deep_scan *ds)
 static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
 {
     struct iter_output out = {NULL, 0, 0};
-    struct bpf_program *progs[] = {skel->progs.deep_files, skel->progs.deep_ring_vmas,
-                                   skel->progs.deep_ring_regs};
+    struct bpf_program *progs[] = {skel->progs.deep_files, skel->progs.deep_vmas,
+                                   skel->progs.deep_tasks};
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(progs) / sizeof(progs[0]); i++)
         r = read_iterator(progs[i], 0, &out);
@@ -222,6 +225,8 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
                  strerror(-r));
     if (skel->bss->fuse_walk_cut)
         ds->fuse_walk_cut = true;
+    if (skel->bss->task_refs_cut)
+        ds->task_refs_cut = true;
     if (skel->bss->claims_full && r == 0) {
         snprintf(ds->unavailable, sizeof(ds->unavailable),
                  "more rings and FUSE connections than it can tell apart");

@@ -12,7 +12,6 @@
 /* What --mount asks about: the superblocks (kernel dev_t, major << 20 |
  * minor) whose references the pass reads from every task, for the
  * processes /proc hides.  ndevs 0: none are read. */
-#define DEEP_MAX_TARGETS 16
 struct deep_targets {
     uint32_t ndevs;
     uint32_t devs[DEEP_MAX_TARGETS];
@@ -29,6 +28,9 @@ struct deep_scan {
     char fuse_unavailable[320];
     /* A FUSE backing-id table too large to walk to its end. */
     bool fuse_walk_cut;
+    /* A task's references on the targets did not fit its seq buffer: the
+     * tasks /proc hides are not known to be seen whole. */
+    bool task_refs_cut;
 };
 
 /* LSHIDDEN_DEEP_BTF names the kernel BTF file to use instead of

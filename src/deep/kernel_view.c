@@ -46,6 +46,10 @@ const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warnin
         warning_add(warnings, WARN_DEEP, 0, NULL,
                     "kernel view: a FUSE connection has more backing ids than one scan can walk; "
                     "some are not listed");
+    if (ds->task_refs_cut)
+        warning_add(warnings, WARN_DEEP, 0, NULL,
+                    "kernel view: a process's references on the mount did not fit one read; "
+                    "processes /proc hides are not counted as seen");
     return ds;
 }
 

@@ -65,7 +65,9 @@ static enum deep_object_kind kind_of_via(uint32_t via)
     switch (via) {
     case DEEP_VIA_FUSE_DEV:
     case DEEP_VIA_FUSE_CTL: return DEEP_OBJ_FUSE_CONN;
-    case DEEP_VIA_FUSE_FILE: return DEEP_OBJ_FUSE_OPEN;
+    case DEEP_VIA_FUSE_FILE:
+    case DEEP_VIA_FUSE_MAP: return DEEP_OBJ_FUSE_OPEN;
+    case DEEP_VIA_TASK: return DEEP_OBJ_TASK;
     default: return DEEP_OBJ_RING;
     }
 }
@@ -95,7 +97,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     memcpy(&rec, p, sizeof(rec));
     if (rec.len != sizeof(rec))
         return fail(err, off, "owner record of the wrong length");
-    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_FUSE_CTL)
+    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_TASK)
         return fail(err, off, "unknown way of reaching an object");
     if (rec.layout > DEEP_LAYOUT_FIXED_FILES)
         return fail(err, off, "unknown fixed-table layout");
@@ -107,7 +109,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     if (o->kind == DEEP_OBJ_RING) {
         o->dev_major = KDEV_MAJOR(rec.dev);
         o->dev_minor = KDEV_MINOR(rec.dev);
-    } else {
+    } else if (o->kind != DEEP_OBJ_TASK) {
         o->fuse_conn = rec.dev;
     }
     o->inode = rec.ino;

@@ -14,7 +14,9 @@
 enum deep_object_kind {
     DEEP_OBJ_RING,      /* an io_uring ring and its fixed-file table */
     DEEP_OBJ_FUSE_CONN, /* a FUSE connection and its backing-id table */
-    DEEP_OBJ_FUSE_OPEN, /* an open passthrough file of a FUSE client */
+    DEEP_OBJ_FUSE_OPEN, /* a passthrough file of a FUSE client, open or mapped */
+    DEEP_OBJ_TASK,      /* a task's references on a --mount target (files:
+                           index is the fd, or a DEEP_REF_* value) */
 };
 
 /* One way an object was reached: a task's fd, mapping or registered ring

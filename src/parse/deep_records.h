@@ -38,7 +38,24 @@ enum deep_via {
     DEEP_VIA_FUSE_CTL = 6,   /* the scanner's own fd on a fusectl connection
                                 directory: like DEEP_VIA_FUSE_DEV, but it
                                 reaches connections whose server is gone */
+    DEEP_VIA_FUSE_MAP = 7,   /* a client's mapping of a passthrough file:
+                                owner = the backing file the mapping holds
+                                (vm_file), slot 0 = that file; fd = -1 */
+    DEEP_VIA_TASK = 8,       /* a task's own references on a --mount target's
+                                filesystem: owner = the task, one per task
+                                whether or not it has any; slot = the fd, or
+                                a DEEP_REF_* index */
 };
+
+/* The most --mount targets whose superblocks the task references are
+ * filtered on in the kernel. */
+#define DEEP_MAX_TARGETS 16
+
+/* Slot indexes of DEEP_VIA_TASK references that are not fds. */
+#define DEEP_REF_CWD  0xffffff01u
+#define DEEP_REF_ROOT 0xffffff02u
+#define DEEP_REF_EXE  0xffffff03u
+#define DEEP_REF_MAP  0xffffff04u
 
 enum deep_layout {
     DEEP_LAYOUT_NONE = 0,        /* the kernel has neither layout below */
@@ -53,7 +70,8 @@ struct deep_owner {
     u32 tid;
     s32 fd;          /* fd, registered-ring index, or -1 */
     u64 owner_key;   /* io_ring_ctx, fuse_conn or fuse_file address */
-    u64 ino;         /* ring inode; for DEEP_VIA_FUSE_FILE the FUSE inode */
+    u64 ino;         /* ring inode; for DEEP_VIA_FUSE_FILE and _MAP the
+                        FUSE inode; for DEEP_VIA_TASK its mount namespace */
     u32 dev;         /* kernel dev_t of the ring; FUSE: the connection */
     u32 nslots;      /* table size (FUSE_DEV: ids scanned) */
     u32 ring_flags;  /* IORING_SETUP_* */

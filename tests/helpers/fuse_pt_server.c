@@ -6,7 +6,8 @@
  * files are held by the FUSE connection, in no process's fd table.
  *
  *   fuse_pt_server [--preregister] [--no-passthrough] [--clone] [--linger]
- *                  [--watch-stdin] [--verbose] MOUNTPOINT BACKING_DIR
+ *                  [--close-after-open] [--watch-stdin] [--verbose]
+ *                  MOUNTPOINT BACKING_DIR
  *
  *   --preregister    register a backing id for every file at startup and keep
  *                    it until exit (ids exist with no client: the kernel then
@@ -16,6 +17,11 @@
  *   --no-passthrough do not negotiate passthrough; serve READ from userspace
  *   --clone          clone the /dev/fuse fd once (FUSE_DEV_IOC_CLONE) and
  *                    serve requests arriving on either fd
+ *   --close-after-open
+ *                    close a file's backing id when a client flushes it (at
+ *                    its close(); the id must live until the kernel has
+ *                    attached it to the open file): from then on a mapping
+ *                    of the file is all that holds the backing file
  *   --linger         when the filesystem is unmounted, keep the /dev/fuse fds
  *                    (and so the connection and its backing ids) until
  *                    SIGTERM/SIGINT instead of exiting
@@ -125,7 +131,7 @@ struct fuse_conn {
 };
 
 struct options {
-    bool preregister, passthrough, clone, linger, watch_stdin, verbose;
+    bool preregister, passthrough, clone, linger, close_after_open, watch_stdin, verbose;
     const char *mountpoint, *backing_dir;
 };
 
@@ -191,7 +197,8 @@ static void vlog(const char *fmt, ...)
 static void usage(FILE *out)
 {
     fputs("usage: fuse_pt_server [--preregister] [--no-passthrough] [--clone] [--linger]\n"
-          "                      [--watch-stdin] [--verbose] MOUNTPOINT BACKING_DIR\n",
+          "                      [--close-after-open] [--watch-stdin] [--verbose]\n"
+          "                      MOUNTPOINT BACKING_DIR\n",
           out);
 }
 
@@ -206,11 +213,15 @@ static void usage_error(const char *msg)
 
 static void parse_options(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"preregister", no_argument, NULL, 'p'}, {"no-passthrough", no_argument, NULL, 'n'},
-        {"clone", no_argument, NULL, 'c'},       {"linger", no_argument, NULL, 'l'},
-        {"watch-stdin", no_argument, NULL, 's'}, {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"preregister", no_argument, NULL, 'p'},
+                                             {"no-passthrough", no_argument, NULL, 'n'},
+                                             {"clone", no_argument, NULL, 'c'},
+                                             {"linger", no_argument, NULL, 'l'},
+                                             {"watch-stdin", no_argument, NULL, 's'},
+                                             {"verbose", no_argument, NULL, 'v'},
+                                             {"close-after-open", no_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -218,6 +229,7 @@ static void parse_options(int argc, char **argv)
         case 'n': opt.passthrough = false; break;
         case 'c': opt.clone = true; break;
         case 'l': opt.linger = true; break;
+        case 'o': opt.close_after_open = true; break;
         case 's': opt.watch_stdin = true; break;
         case 'v': opt.verbose = true; break;
         case 'h': usage(stdout); exit(0);
@@ -228,6 +240,8 @@ static void parse_options(int argc, char **argv)
         usage_error("expected MOUNTPOINT and BACKING_DIR");
     if (opt.preregister && !opt.passthrough)
         usage_error("--preregister needs passthrough (drop --no-passthrough)");
+    if (opt.close_after_open && (opt.preregister || !opt.passthrough))
+        usage_error("--close-after-open needs passthrough, without --preregister");
     opt.mountpoint = argv[optind];
     opt.backing_dir = argv[optind + 1];
 }
@@ -528,6 +542,16 @@ static void op_open(int fd, const struct fuse_in_header *h, const void *arg)
     reply(fd, h->unique, err, &out, sizeof(out));
 }
 
+/* A client's close(): by now the kernel holds the backing file for the
+ * open file itself. */
+static void op_flush(int fd, const struct fuse_in_header *h)
+{
+    struct backing_file *bf = file_by_nodeid(h->nodeid);
+    if (bf && opt.close_after_open)
+        backing_unregister(bf);
+    reply_err(fd, h->unique, 0);
+}
+
 static void op_release(int fd, const struct fuse_in_header *h)
 {
     struct backing_file *bf = file_by_nodeid(h->nodeid);
@@ -645,6 +669,7 @@ static void handle_request(int fd, const struct fuse_in_header *h, const void *a
     case FUSE_OPEN: op_open(fd, h, arg); break;
     case FUSE_READ: op_read(fd, h, arg); break;
     case FUSE_RELEASE: op_release(fd, h); break;
+    case FUSE_FLUSH: op_flush(fd, h); break;
     case FUSE_OPENDIR: op_opendir(fd, h); break;
     case FUSE_READDIR: op_readdir(fd, h, arg); break;
     case FUSE_RELEASEDIR: reply_err(fd, h->unique, 0); break;

@@ -10,6 +10,7 @@
  * mode's help, and exits 0; an unknown MODE exits 2):
  *   fd            open PATH (created if missing) and keep the fd
  *   cwd           chdir to PATH (a directory)
+ *   mmap          map PATH (created if missing) shared, close the fd
  *   mmap-deleted  create PATH, map it shared, close the fd, unlink PATH
  *   uring-fixed   create PATH, register it in slot 0 of a 4-slot sparse
  *                 fixed-file table of a new io_uring ring, close its fd; the
@@ -117,6 +118,16 @@ static void hold_cwd(struct held *h, const char *path)
     check_sys(close(fd), "close");
 }
 
+static void hold_mmap(struct held *h, const char *path)
+{
+    int fd = open_file(h, path);
+    h->map_len = (size_t)sysconf(_SC_PAGESIZE);
+    h->map = mmap(NULL, h->map_len, PROT_READ, MAP_SHARED, fd, 0);
+    if (h->map == MAP_FAILED)
+        die("mmap", errno);
+    check_sys(close(fd), "close");
+}
+
 static void hold_mmap_deleted(struct held *h, const char *path)
 {
     int fd = open_file(h, path);
@@ -161,6 +172,7 @@ struct mode {
 static const struct mode modes[] = {
     {"fd", "open PATH (created if missing) and keep the fd", hold_fd},
     {"cwd", "chdir to PATH (a directory)", hold_cwd},
+    {"mmap", "map PATH (created if missing) shared, close the fd", hold_mmap},
     {"mmap-deleted", "create PATH, map it shared, close the fd, unlink PATH", hold_mmap_deleted},
     {"uring-fixed", "create PATH, register it in slot 0 of a ring's fixed files, close its fd",
      hold_uring_fixed},

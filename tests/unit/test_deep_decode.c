@@ -1084,3 +1084,41 @@ TEST(free_leaves_a_zeroed_result)
     CHECK(memcmp(&res, &zero, sizeof(res)) == 0);
     records_free(&b);
 }
+
+TEST(mapped_passthrough_files_and_task_references)
+{
+    enum { MAP_KEY = 0x7000, TASK_KEY = 0x8000 };
+    struct records b = {0};
+    struct deep_owner map = fuse_owner(MAP_KEY, DEEP_VIA_FUSE_MAP, 400, -1);
+    map.ino = 78;
+    add_owner(&b, map);
+    add_slot(&b, ext4_slot(MAP_KEY, 0, 70), DEEP_PATH_END, "img", "backing", NULL);
+    map.pid = map.tid = 401; /* a second task sharing the mapping */
+    add_owner(&b, map);
+    struct deep_owner task = fuse_owner(TASK_KEY, DEEP_VIA_TASK, 1, -1);
+    task.ino = 4026531840ULL; /* its mount namespace */
+    task.dev = 0;
+    add_owner(&b, task);
+    add_slot(&b, ext4_slot(TASK_KEY, DEEP_REF_CWD, 2), DEEP_PATH_END, NULL);
+    add_owner(&b, task); /* announced again by its fd */
+    add_slot(&b, ext4_slot(TASK_KEY, 9, 71), DEEP_PATH_END, "log", "backing", NULL);
+
+    struct deep_result res = {0};
+    struct deep_decode_error err;
+    CHECK_EQ_INT(decode_all(&b, &res, &err), 0);
+    CHECK_EQ_INT(res.len, 2);
+    struct deep_object *mapped = deep_result_find(&res, MAP_KEY);
+    CHECK(mapped && mapped->kind == DEEP_OBJ_FUSE_OPEN && mapped->fuse_conn == 52);
+    CHECK(mapped && mapped->inode == 78 && mapped->nfiles == 1 && mapped->nreaches == 2);
+    if (mapped && mapped->nreaches == 2) {
+        expect_reach(&mapped->reaches[0], DEEP_VIA_FUSE_MAP, 400, 400, -1);
+        expect_reach(&mapped->reaches[1], DEEP_VIA_FUSE_MAP, 401, 401, -1);
+    }
+    struct deep_object *t = deep_result_find(&res, TASK_KEY);
+    CHECK(t && t->kind == DEEP_OBJ_TASK && t->inode == 4026531840ULL);
+    CHECK(t && t->nreaches == 1 && t->nfiles == 2);
+    CHECK(path_is(file_at(t, DEEP_REF_CWD), "/"));
+    CHECK(path_is(file_at(t, 9), "/backing/log"));
+    deep_result_free(&res);
+    records_free(&b);
+}

@@ -1177,3 +1177,201 @@ TEST(mountpoint_null_without_want_mountpoint)
     }
     fx_free(&fx);
 }
+
+/* ---- passthrough files held by a mapping alone ---------------------------- */
+
+static struct deep_object *add_map(struct fixture *fx, pid_t client)
+{
+    struct deep_object *map = add_fuse(&fx->kernel, DEEP_OBJ_FUSE_OPEN, CONN);
+    map->inode = 5001;
+    add_reach(map, DEEP_VIA_FUSE_MAP, client, client, -1);
+    return map;
+}
+
+TEST(fuse_map_row_names_the_mapping_client)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *server = served_conn(&fx, 0xaaaa);
+    add_file(add_map(&fx, 30), DEEP_OPEN_OWN, "/data/mapped")->inode = 88;
+    merge(&fx, false, false);
+
+    struct file_record *rec = row_with_path(&fx, "/data/mapped");
+    CHECK(rec != NULL);
+    if (rec) {
+        CHECK_EQ_INT(rec->source, SOURCE_FUSE_BACKING);
+        CHECK(rec->proc == server);
+        CHECK_EQ_INT(rec->fuse_conn, CONN);
+        CHECK_EQ_INT(rec->inode, 88);
+        CHECK_EQ_INT(rec->mount_id, 30);
+        CHECK_EQ_INT(rec->identity, IDENTITY_KERNEL);
+        CHECK_EQ_STR(rec->note,
+                     "backing file of a passthrough file mapped by PID 30, held by that mapping "
+                     "alone");
+    }
+    fx_free(&fx);
+}
+
+TEST(fuse_map_of_a_file_still_open_is_listed_once)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    served_conn(&fx, 0xaaaa);
+    struct deep_file *own = add_file(add_open(&fx, 9), DEEP_OPEN_OWN, "/data/both");
+    uint64_t key = own->file_key;
+    add_file(add_map(&fx, 30), DEEP_OPEN_OWN, "/data/both")->file_key = key;
+    merge(&fx, false, false);
+
+    /* The backing id's row and the open file's: the mapping adds none. */
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_FUSE_BACKING), 2);
+    struct file_record *rec = row_with_path(&fx, "/data/both");
+    CHECK(rec != NULL);
+    if (rec)
+        CHECK_EQ_STR(rec->note, "backing file of the passthrough file open at fd 9 of PID 30");
+    fx_free(&fx);
+}
+
+TEST(fuse_map_of_a_backing_ids_file_is_not_repeated)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    served_conn(&fx, 0xaaaa);
+    add_file(add_map(&fx, 30), DEEP_OPEN_OWN, "/data/by-id")->file_key = 0xaaaa;
+    merge(&fx, false, false);
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_FUSE_BACKING), 1);
+    fx_free(&fx);
+}
+
+/* ---- processes /proc hides (--mount) -------------------------------------- */
+
+#define HIDDEN_NOTE "the kernel view does not show this process either"
+
+static struct deep_object *add_task(struct fixture *fx, pid_t pid, uint64_t mnt_ns)
+{
+    struct deep_object *task = add_object(&fx->kernel, DEEP_OBJ_TASK);
+    task->inode = mnt_ns;
+    add_reach(task, DEEP_VIA_TASK, pid, pid, -1);
+    return task;
+}
+
+static void merge_with_task_refs(struct fixture *fx, bool task_refs)
+{
+    struct deep_merge_options opts = {.task_refs = task_refs};
+    deep_merge(&fx->res, &fx->kernel, &opts);
+}
+
+static struct file_record *row_of(const struct fixture *fx, pid_t pid, enum file_source source)
+{
+    for (size_t i = 0; i < fx->res.records.len; i++) {
+        struct file_record *rec = fx->res.records.items[i];
+        if (rec->source == source && rec->proc && rec->proc->pid == pid)
+            return rec;
+    }
+    return NULL;
+}
+
+TEST(hidden_process_gets_rows_from_its_task_references)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 1);
+    warning_add(&fx.res.warnings, WARN_PERMISSION, 1, "/proc/1/cwd", "Permission denied");
+    struct deep_object *task = add_task(&fx, 1, 4026531840ULL);
+    add_file(task, 7, "/data/log");
+    add_file(task, DEEP_REF_CWD, "/data")->mode = S_IFDIR | 0755;
+    uint64_t lib = add_file(task, DEEP_REF_MAP, "/data/lib.so")->file_key;
+    add_file(task, DEEP_REF_MAP, "/data/lib.so")->file_key = lib; /* a second piece */
+    merge_with_task_refs(&fx, true);
+
+    CHECK_EQ_INT(fx.res.records.len, 3);
+    struct file_record *fd = row_of(&fx, 1, SOURCE_FD);
+    CHECK(fd != NULL);
+    if (fd) {
+        CHECK(fd->has_fd);
+        CHECK_EQ_INT(fd->fd, 7);
+        CHECK_EQ_STR(fd->path, "/data/log");
+        CHECK_EQ_INT(fd->method, METHOD_BPF);
+        CHECK_EQ_INT(fd->identity, IDENTITY_KERNEL);
+        CHECK_EQ_INT(fd->mount_id, 30);
+    }
+    struct file_record *cwd = row_of(&fx, 1, SOURCE_CWD);
+    CHECK(cwd != NULL);
+    if (cwd)
+        CHECK_EQ_INT(cwd->type, FTYPE_DIR);
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_MMAP), 1);
+    /* Seen, after all: no warning, and its namespace is known. */
+    CHECK_EQ_INT(fx.res.warnings.len, 0);
+    CHECK(p->has_mnt_ns);
+    CHECK_EQ_INT(p->mnt_ns, 4026531840ULL);
+    fx_free(&fx);
+}
+
+TEST(seen_process_keeps_its_proc_rows_only)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 5);
+    struct file_record *row = add_row(&fx, p, SOURCE_FD, "/data/x");
+    row->has_fd = true;
+    row->fd = 3;
+    struct deep_object *task = add_task(&fx, 5, 1);
+    add_file(task, 3, "/data/x");
+    add_file(task, DEEP_REF_CWD, "/data");
+    merge_with_task_refs(&fx, true);
+
+    CHECK_EQ_INT(fx.res.records.len, 1);
+    CHECK_EQ_INT(row->method, METHOD_PROCFS);
+    fx_free(&fx);
+}
+
+TEST(partly_read_process_gets_only_what_proc_missed)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 6);
+    struct file_record *row = add_row(&fx, p, SOURCE_FD, "/data/x");
+    row->has_fd = true;
+    row->fd = 3;
+    warning_add(&fx.res.warnings, WARN_IO, 6, "/proc/6/maps", "Input/output error");
+    struct deep_object *task = add_task(&fx, 6, 1);
+    add_file(task, 3, "/data/x");
+    add_file(task, DEEP_REF_MAP, "/data/mapped");
+    merge_with_task_refs(&fx, true);
+
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_FD), 1);
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_MMAP), 1);
+    CHECK_EQ_INT(fx.res.warnings.len, 0);
+    fx_free(&fx);
+}
+
+TEST(process_the_kernel_did_not_show_keeps_its_warning_and_says_so)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 1);
+    add_proc(&fx, 2);
+    warning_add(&fx.res.warnings, WARN_PERMISSION, 1, "/proc/1/cwd", "Permission denied");
+    warning_add(&fx.res.warnings, WARN_VANISHED, 3, NULL, "process exited during the scan");
+    add_task(&fx, 2, 1);
+    merge_with_task_refs(&fx, true);
+
+    CHECK_EQ_INT(fx.res.warnings.len, 2);
+    CHECK_EQ_STR(fx.res.warnings.items[0].reason, "Permission denied; " HIDDEN_NOTE);
+    CHECK_EQ_STR(fx.res.warnings.items[1].reason, "process exited during the scan");
+    fx_free(&fx);
+}
+
+TEST(task_references_unused_unless_read_in_full)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 1);
+    warning_add(&fx.res.warnings, WARN_PERMISSION, 1, "/proc/1/cwd", "Permission denied");
+    add_file(add_task(&fx, 1, 1), 7, "/data/log");
+    merge_with_task_refs(&fx, false);
+
+    CHECK_EQ_INT(fx.res.records.len, 0);
+    CHECK_EQ_INT(fx.res.warnings.len, 1);
+    CHECK_EQ_STR(fx.res.warnings.items[0].reason, "Permission denied");
+    fx_free(&fx);
+}

@@ -6,9 +6,13 @@
  *   deep_files      iter/task_file  rings in fd tables (DEEP_VIA_FD);
  *                                   /dev/fuse fds and fusectl directories
  *                                   (a connection's backing-id table);
- *                                   open FUSE passthrough files
- *   deep_ring_vmas  iter/task_vma   rings mapped by a task      DEEP_VIA_VMA
- *   deep_ring_regs  iter/task       task->io_uring->registered_rings[]
+ *                                   open FUSE passthrough files;
+ *                                   fds on a --mount target  DEEP_VIA_TASK
+ *   deep_vmas       iter/task_vma   rings mapped by a task      DEEP_VIA_VMA;
+ *                                   mapped passthrough files DEEP_VIA_FUSE_MAP;
+ *                                   mappings of a --mount target
+ *   deep_tasks      iter/task       task->io_uring->registered_rings[];
+ *                                   cwd, root and exe on a --mount target
  * A ring or FUSE connection reached several ways lists its files once: the
  * first object that reaches it claims it in `claimed`.
  *
@@ -98,6 +102,14 @@ struct {
     __type(key, u32);
     __type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+/* Set by the loader for --mount: the superblocks (kernel dev_t) whose
+ * references every task's fds, cwd, root, exe and mappings are read for. */
+const volatile u32 ntarget_devs = 0;
+const volatile u32 target_devs[DEEP_MAX_TARGETS] = {};
+
+/* Set when a task's references did not fit its seq buffer. */
+u32 task_refs_cut;
 
 /* Set by the loader to continue a listing that ran out of seq buffer: only
  * owner resume_key is listed, from slot resume_from on. */
@@ -203,18 +215,18 @@ static long path_step(u32 i, void *data)
     return 0;
 }
 
-static __always_inline void emit_slot(struct listing *l, u32 idx, struct file *file)
+/* One file the owner holds: a struct file, or a task's cwd or root (a
+ * struct path; key is then the path's dentry). */
+static __always_inline void emit_ref(struct listing *l, u32 idx, u64 key, struct dentry *d,
+                                     struct vfsmount *vm, struct inode *inode)
 {
     struct deep_slot *r = &l->s->slot;
-    struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-    struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
     struct mount *m = (void *)vm - bpf_core_field_offset(struct mount, mnt);
-    struct inode *inode = BPF_CORE_READ(file, f_inode);
 
     r->kind = DEEP_REC_SLOT;
     r->len = sizeof(*r);
     r->owner_key = l->owner_key;
-    r->file = (u64)file;
+    r->file = key;
     r->slot = idx;
     r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
     r->ino = BPF_CORE_READ(inode, i_ino);
@@ -253,6 +265,12 @@ static __always_inline void emit_slot(struct listing *l, u32 idx, struct file *f
     bpf_seq_write(l->seq, &end, sizeof(end));
     used += sizeof(end);
     l->budget = l->budget > used ? l->budget - used : 0;
+}
+
+static __always_inline void emit_slot(struct listing *l, u32 idx, struct file *file)
+{
+    emit_ref(l, idx, (u64)file, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+             BPF_CORE_READ(file, f_inode));
 }
 
 /* What the current seq object may still write: its whole output must fit
@@ -397,18 +415,194 @@ static __always_inline int emit_ring(struct bpf_iter_meta *meta, struct task_str
     return 0;
 }
 
+/* ---- a --mount target's references, for processes /proc hides -------- */
+
+static __always_inline bool on_target(struct inode *inode)
+{
+    if (!inode)
+        return false;
+    u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
+    for (u32 i = 0; i < DEEP_MAX_TARGETS && i < ntarget_devs; i++)
+        if (target_devs[i] == dev)
+            return true;
+    return false;
+}
+
+/* The task's owner record: one per task, with or without references, so
+ * that userspace knows the task was looked at. */
+static __always_inline void task_owner(struct seq_file *seq, struct scratch *s,
+                                       struct task_struct *task)
+{
+    owner_header(&s->owner, task, DEEP_VIA_TASK, -1, (u64)task);
+    s->owner.lists_slots = 1;
+    /* Its mount namespace, which /proc may hide too. */
+    s->owner.ino = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+    bpf_seq_write(seq, &s->owner, sizeof(s->owner));
+}
+
+/* One reference of a task on a target: its owner record, then the file. */
+static __always_inline void task_ref(struct bpf_iter_meta *meta, struct task_struct *task,
+                                     struct file *file, u32 idx, u64 seq_start)
+{
+    struct scratch *s = get_scratch();
+    if (!s)
+        return;
+    struct seq_file *seq = meta->seq;
+    struct listing l = {.seq = seq, .s = s, .owner_key = (u64)task};
+    l.budget = seq_budget(seq, seq_start);
+    if (l.budget < SLOT_WORST + sizeof(struct deep_owner)) {
+        task_refs_cut = 1;
+        return;
+    }
+    task_owner(seq, s, task);
+    l.budget -= sizeof(struct deep_owner);
+    emit_slot(&l, idx, file);
+}
+
+struct task_path_ref {
+    struct dentry *dentry;
+    struct vfsmount *mnt;
+    struct inode *inode;
+    u64 key;
+};
+
+struct task_paths {
+    struct listing *l;
+    struct task_path_ref cwd, root, exe;
+};
+
+/* A loop over cwd, root and exe, so that the verifier sees emit_ref once.
+ * Picked by name: a variable index into the stack is refused. */
+static long task_path(u32 i, void *data)
+{
+    struct task_paths *tp = data;
+    struct task_path_ref *r = i == 0 ? &tp->cwd : i == 1 ? &tp->root : &tp->exe;
+    u32 index = i == 0 ? DEEP_REF_CWD : i == 1 ? DEEP_REF_ROOT : DEEP_REF_EXE;
+    if (!r->dentry || !on_target(r->inode))
+        return 0;
+    if (tp->l->budget < SLOT_WORST) {
+        task_refs_cut = 1;
+        return 1;
+    }
+    emit_ref(tp->l, index, r->key, r->dentry, r->mnt, r->inode);
+    return 0;
+}
+
+static __always_inline void path_ref(struct task_path_ref *r, struct dentry *d,
+                                     struct vfsmount *mnt)
+{
+    r->dentry = d;
+    r->mnt = mnt;
+    r->inode = d ? BPF_CORE_READ(d, d_inode) : NULL;
+    r->key = (u64)d;
+}
+
+/* A thread-group leader's cwd, root and executable on a target. */
+static __always_inline void task_paths(struct bpf_iter_meta *meta, struct task_struct *task)
+{
+    struct scratch *s = get_scratch();
+    if (!s)
+        return;
+    struct seq_file *seq = meta->seq;
+    u64 seq_start = BPF_CORE_READ(seq, count);
+    task_owner(seq, s, task);
+    struct listing l = {.seq = seq, .s = s, .owner_key = (u64)task};
+    l.budget = seq_budget(seq, seq_start);
+    struct task_paths tp = {.l = &l};
+    struct fs_struct *fs = BPF_CORE_READ(task, fs);
+    if (fs) {
+        path_ref(&tp.cwd, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt));
+        path_ref(&tp.root, BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt));
+    }
+    struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+    if (exe) {
+        tp.exe.dentry = BPF_CORE_READ(exe, f_path.dentry);
+        tp.exe.mnt = BPF_CORE_READ(exe, f_path.mnt);
+        tp.exe.inode = BPF_CORE_READ(exe, f_inode);
+        tp.exe.key = (u64)exe;
+    }
+    bpf_loop(3, task_path, &tp, 0);
+}
+
+/* ---- passthrough files held only by a mapping ------------------------- */
+
+/* The FUSE file a backing file stands for (its user_path), when file is
+ * one: NULL otherwise.  FMODE_BACKING is bit 25 up to 6.13 and bit 24 from
+ * 6.14, and stable kernels took that renumbering at different points
+ * (Debian's 6.12 has bit 24), so either bit is only a hint and the
+ * backing_file layout is checked: a user path that is consistent (its
+ * dentry's and its mount's superblock agree), on FUSE, over a real file
+ * elsewhere. */
+static __always_inline struct dentry *fuse_user_dentry(struct file *file)
+{
+    if (!bpf_core_field_exists(struct backing_file, user_path))
+        return NULL;
+    if (!(BPF_CORE_READ(file, f_mode) & (1U << 24 | 1U << 25)))
+        return NULL;
+    struct backing_file *bf = (void *)file;
+    struct dentry *ud = BPF_CORE_READ(bf, user_path.dentry);
+    struct vfsmount *um = BPF_CORE_READ(bf, user_path.mnt);
+    if (!ud || !um)
+        return NULL;
+    struct super_block *sb = BPF_CORE_READ(ud, d_sb);
+    if (!sb || sb != BPF_CORE_READ(um, mnt_sb) || BPF_CORE_READ(sb, s_magic) != FUSE_SUPER_MAGIC)
+        return NULL;
+    if (BPF_CORE_READ(file, f_inode, i_sb) == sb)
+        return NULL;
+    return ud;
+}
+
+/* A FUSE passthrough mapping holds the backing file itself (vm_file), not
+ * the FUSE file: once the client closed its fd, and the server its backing
+ * id, nothing else names it. */
+static __always_inline void fuse_mapped_file(struct bpf_iter__task_vma *ctx,
+                                             struct task_struct *task, struct file *file)
+{
+    if (!with_fuse || !bpf_core_field_exists(struct fuse_conn, backing_files_map) || resume_key)
+        return;
+    struct dentry *ud = fuse_user_dentry(file);
+    if (!ud)
+        return;
+    struct super_block *usb = BPF_CORE_READ(ud, d_sb);
+    struct scratch *s = get_scratch();
+    if (!s)
+        return;
+    struct seq_file *seq = ctx->meta->seq;
+    u64 seq_start = BPF_CORE_READ(seq, count);
+    struct fuse_mount *fm = BPF_CORE_READ(usb, s_fs_info);
+    owner_header(&s->owner, task, DEEP_VIA_FUSE_MAP, -1, (u64)file);
+    s->owner.dev = fm ? BPF_CORE_READ(fm, fc, dev) : 0;
+    s->owner.ino = BPF_CORE_READ(ud, d_inode, i_ino);
+    s->owner.nslots = 1;
+    /* A task maps a file in many pieces, and tasks share mappings: the
+     * first to reach the file lists it. */
+    s->owner.lists_slots = claim((u64)file, 4ULL << 56 | ctx->meta->seq_num);
+    bpf_seq_write(seq, &s->owner, sizeof(s->owner));
+    if (!s->owner.lists_slots)
+        return;
+    struct listing l = {
+        .seq = seq, .s = s, .owner_key = (u64)file, .n = 1, .budget = seq_budget(seq, seq_start)};
+    if (!out_of_budget(&l, 0))
+        emit_slot(&l, 0, file); /* DEEP_OPEN_OWN */
+}
+
 SEC("iter/task_vma")
-int deep_ring_vmas(struct bpf_iter__task_vma *ctx)
+int deep_vmas(struct bpf_iter__task_vma *ctx)
 {
     struct vm_area_struct *vma = ctx->vma;
     struct task_struct *task = ctx->task;
     if (!vma || !task)
         return 0;
     struct file *file = BPF_CORE_READ(vma, vm_file);
-    if (!file || !is_ring_file(file))
+    if (!file)
         return 0;
-    return emit_ring(ctx->meta, task, file, DEEP_VIA_VMA, -1, 2,
-                     BPF_CORE_READ(ctx->meta, seq, count));
+    if (is_ring_file(file))
+        return emit_ring(ctx->meta, task, file, DEEP_VIA_VMA, -1, 2,
+                         BPF_CORE_READ(ctx->meta, seq, count));
+    if (ntarget_devs && !resume_key && on_target(BPF_CORE_READ(file, f_inode)))
+        task_ref(ctx->meta, task, file, DEEP_REF_MAP, BPF_CORE_READ(ctx->meta, seq, count));
+    fuse_mapped_file(ctx, task, file);
+    return 0;
 }
 
 /* Registered ring fds are per thread, and are the only trace of a ring set
@@ -436,10 +630,16 @@ static long registered_ring(u32 i, void *data)
 }
 
 SEC("iter/task")
-int deep_ring_regs(struct bpf_iter__task *ctx)
+int deep_tasks(struct bpf_iter__task *ctx)
 {
     struct task_struct *task = ctx->task;
-    if (!task || !bpf_core_field_exists(struct task_struct, io_uring))
+    if (!task)
+        return 0;
+    /* Only leaders: threads share their cwd, root and mm (one that unshared
+     * its fs is not read). */
+    if (ntarget_devs && !resume_key && BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid))
+        task_paths(ctx->meta, task);
+    if (!bpf_core_field_exists(struct task_struct, io_uring))
         return 0;
     struct registered_rings rr = {.meta = ctx->meta, .task = task};
     rr.tctx = BPF_CORE_READ(task, io_uring);
@@ -693,6 +893,8 @@ int deep_files(struct bpf_iter__task_file *ctx)
     if (!inode)
         return 0;
     u64 seq_start = BPF_CORE_READ(ctx->meta, seq, count);
+    if (ntarget_devs && !resume_key && on_target(inode))
+        task_ref(ctx->meta, task, file, ctx->fd, seq_start);
     unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
     if (magic == ANON_INODE_FS_MAGIC) {
         if (is_ring_file(file))

@@ -53,7 +53,11 @@ struct hlist_bl_node {
 struct dentry_operations {
     char *(*d_dname)(struct dentry *, char *, int);
 };
+struct inode;
+struct super_block;
 struct dentry {
+    struct inode *d_inode;
+    struct super_block *d_sb;
     struct hlist_bl_node d_hash;
     struct dentry *d_parent;
     struct qstr d_name;
@@ -62,6 +66,7 @@ struct dentry {
 struct super_block {
     unsigned int s_dev;
     unsigned long s_magic;
+    void *s_fs_info;
 };
 struct inode {
     unsigned short i_mode;
@@ -72,6 +77,7 @@ struct inode {
 };
 struct vfsmount {
     struct dentry *mnt_root;
+    struct super_block *mnt_sb;
 };
 struct mnt_namespace;
 struct mount {
@@ -93,6 +99,21 @@ struct file {
     struct inode *f_inode;
     const struct file_operations *f_op;
     void *private_data;
+    unsigned int f_mode;
+};
+/* A file the kernel opened on behalf of a stacking filesystem (FUSE
+ * passthrough, overlayfs): f_path is the real file, user_path the one the
+ * user opened (6.8+). */
+struct backing_file {
+    struct file file;
+    struct path user_path;
+};
+struct fs_struct {
+    struct path root;
+    struct path pwd;
+};
+struct mm_struct {
+    struct file *exe_file;
 };
 struct vm_area_struct {
     unsigned long vm_start;
@@ -101,11 +122,23 @@ struct vm_area_struct {
 struct io_uring_task {
     struct file *registered_rings[16];
 };
+struct ns_common {
+    unsigned int inum;
+};
+struct mnt_namespace {
+    struct ns_common ns;
+};
+struct nsproxy {
+    struct mnt_namespace *mnt_ns;
+};
 struct task_struct {
+    struct nsproxy *nsproxy;
     int pid;
     int tgid;
     char comm[16];
     struct io_uring_task *io_uring;
+    struct fs_struct *fs;
+    struct mm_struct *mm;
 };
 struct seq_file {
     unsigned long size;
