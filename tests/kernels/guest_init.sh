@@ -183,13 +183,16 @@ if start_holder fixed /tmp/fixed sparse-table mixed-types registered-fd-closed s
     for task in /proc/"$pid"/task/*; do
         emit_file "fixed.comm.${task##*/}" "$task"/comm
     done
-    run fixed.json lshidden -J -p "$pid"
-    run fixed.raw lshidden -p "$pid" -o PID,SOURCE,SLOT,PATH -r -n
-    run fixed.table lshidden -p "$pid"
-    run fixed.all lshidden -a -J -p "$pid"
-    run fixed.every lshidden -J
+    # What /proc shows (--no-deep); the kernel view, required and by default.
+    run fixed.json lshidden -J -p "$pid" --no-deep
+    run fixed.raw lshidden -p "$pid" -o PID,SOURCE,SLOT,PATH -r -n --no-deep
+    run fixed.table lshidden -p "$pid" --no-deep
+    run fixed.all lshidden -a -J -p "$pid" --no-deep
+    run fixed.every lshidden -J --no-deep
     run fixed.deep lshidden --deep -J -p "$pid"
+    run fixed.default lshidden -J -p "$pid"
     run fixed.nobtf env LSHIDDEN_DEEP_BTF=/nonexistent lshidden --deep -J -p "$pid"
+    run fixed.nobtf-default env LSHIDDEN_DEEP_BTF=/nonexistent lshidden -J -p "$pid"
     stop_helper
 fi
 
@@ -197,17 +200,18 @@ fi
 # Linux 6.5+; older kernels refuse the flags)
 say "scenario nommap: uring_holder no-mmap-registered-only"
 if start_holder nommap /tmp/nommap no-mmap-registered-only; then
-    run nommap.json lshidden -J -p "$HELPER_PID"
+    run nommap.json lshidden -J -p "$HELPER_PID" --no-deep
     run nommap.deep lshidden --deep -J -p "$HELPER_PID"
     stop_helper
 fi
 
-# ---- --deep without the privileges to load BPF: uid 65534 looks at its
-# own ring
+# ---- the kernel view without the privileges to load BPF: uid 65534 looks
+# at its own ring, by default (/proc alone) and with --deep (an error)
 say "scenario nobody"
 mkdir -m 1777 /tmp/nobody
 if start_helper nobody as-nobody uring_holder mixed-types /tmp/nobody; then
-    run nobody.json as-nobody lshidden -J -p "$HELPER_PID"
+    run nobody.json as-nobody lshidden -J -p "$HELPER_PID" --no-deep
+    run nobody.default as-nobody lshidden -J -p "$HELPER_PID"
     run nobody.deep as-nobody lshidden --deep -J -p "$HELPER_PID"
     stop_helper
 fi
@@ -235,9 +239,9 @@ then
     emit_file fuse.mountinfo /proc/self/mountinfo
     # Not -p SERVER: before 6.16 lshidden knows a connection's server
     # only from a mount of type fuse.COMMAND, and this one's is fuse.ptserver.
-    run fuse.json lshidden -J
+    run fuse.json lshidden -J --no-deep
     run fuse.deep lshidden --deep -J
-    run fuse.mount lshidden --mount "$F/back" -J
+    run fuse.mount lshidden --mount "$F/back" -J --no-deep
     run fuse.mount-deep lshidden --mount "$F/back" --deep -J
     kill "$client"
     wait "$client"
@@ -245,6 +249,28 @@ then
     # Gone with its mount: no connection left to hold anything later.
     wait_until 100 sh -c '! ls -d /sys/fs/fuse/connections/[0-9]* >/dev/null 2>&1'
     data fuse.connections-after "$(ls /sys/fs/fuse/connections 2>&1)"
+fi
+
+# ---- a FUSE passthrough file that only a mapping holds: the client maps it
+# and closes its fd, and the server closes the backing id at that close
+say "scenario fusemap"
+FM=/mnt/fusemap
+mkdir -p "$FM/mnt" "$FM/back" /tmp/fusemap
+run fusemap.tmpfs mount -t tmpfs -o size=8m lshmapback "$FM/back"
+echo gamma >"$FM/back/gamma"
+if start_helper fusemap-server fuse_pt_server --close-after-open --watch-stdin "$FM/mnt" "$FM/back"; then
+    server_pid=$HELPER_PID
+    server_keeper=$KEEPER_PID
+    if start_helper fusemap-client mount_holder mmap "$FM/mnt/gamma" /tmp/fusemap; then
+        emit_file fusemap.mountinfo /proc/self/mountinfo
+        data fusemap.stat "$(stat -c '%d %i' "$FM/back/gamma")"
+        run fusemap.umount umount "$FM/back"
+        run fusemap.default lshidden --mount "$FM/back" -J
+        run fusemap.procfs lshidden --mount "$FM/back" -J --no-deep
+        stop_helper
+    fi
+    HELPER_SCENARIO=fusemap-server HELPER_PID=$server_pid KEEPER_PID=$server_keeper
+    stop_helper
 fi
 
 # ---- lshidden --mount on a tmpfs with holders of every kind the guest can
@@ -302,12 +328,13 @@ data mount.stat.backing "$(stat -c '%d %i' "$M/backing.img")"
 data mount.stat.interp "$(stat -c '%d %i' "$M/interp")"
 data mount.stat.sub "$(stat -c '%d %i' "$M/sub")"
 run mount.umount umount "$M"
-run mount.json lshidden --mount "$M" -J
+run mount.json lshidden --mount "$M" -J --no-deep
 run mount.deep lshidden --mount "$M" --deep -J
-run mount.json-inside lshidden --mount "$M/inside" -J
-run mount.table lshidden --mount "$M"
-run mount.raw lshidden --mount "$M" -o HOLDER,SOURCE,EFFECT,POSSIBLE,PID -n -r
-run mount.journal lshidden --mount "$M" --journal
+run mount.default lshidden --mount "$M" -J
+run mount.json-inside lshidden --mount "$M/inside" -J --no-deep
+run mount.table lshidden --mount "$M" --no-deep
+run mount.raw lshidden --mount "$M" -o HOLDER,SOURCE,EFFECT,POSSIBLE,PID -n -r --no-deep
+run mount.journal lshidden --mount "$M" --journal --no-deep
 
 echo "@@done" >&9
 exec 9>&-

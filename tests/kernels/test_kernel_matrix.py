@@ -339,7 +339,8 @@ def build_initramfs(work, kernel_dir):
     copy_into(root, find_busybox(), "/bin/busybox", 0o755)
     copy_into(root, GUEST_INIT, "/init", 0o755)
     binaries = {"lshidden": lshidden_path(), "uring_holder": helper_path("uring_holder"),
-                "fuse_pt_server": helper_path("fuse_pt_server")}
+                "fuse_pt_server": helper_path("fuse_pt_server"),
+                "mount_holder": helper_path("mount_holder")}
     for name, path in binaries.items():
         if not os.access(path, os.X_OK):
             raise MatrixError(f"{path} is missing: build the project first")
@@ -794,16 +795,6 @@ class KernelTest(unittest.TestCase):
                 best = max(unmatched, key=lambda r: sum(r.get(k) == v for k, v in want.items()))
                 self.assertEqual(want, {k: best.get(k) for k in want}, f"{context}: no such row")
 
-    def assert_deep_unavailable(self, doc, err, why):
-        """--deep said, once and on one line, that it could not run, and why."""
-        self.assertEqual([w["reason"] for w in doc["warnings"]],
-                         [Contains("--deep unavailable")], err)
-        self.assertIn(why, doc["warnings"][0]["reason"])
-        lines = err.splitlines()
-        self.assertEqual(len(lines), 1, err)
-        self.assertIn("--deep unavailable", lines[0])
-        self.assertIn(why, lines[0])
-
     def require(self, version, feature):
         if self.g.version() < version:
             self.skipTest(f"Linux {KERNEL} has no {feature} (Linux {version[0]}.{version[1]}+)")
@@ -981,11 +972,37 @@ class FixedFilesTest(KernelTest):
         self.assert_rows(deep_hidden_rows(manifest, DeepFacts(self.g, "fixed.mountinfo")),
                          doc["files"], "lshidden --deep -J -p PID")
 
+    def test_default_is_the_kernel_view(self):
+        # As root, with no option: every fixed file by its full path, as
+        # --deep gives it; --no-deep (fixed.json) gives the last component.
+        doc, err = self.g.json_of("fixed.default")
+        deep, _ = self.g.json_of("fixed.deep")
+        self.assertEqual((doc, err), (deep, ""))
+        fixed = [r for r in doc["files"] if r["source"] == "uring-fixed"]
+        self.assertTrue(fixed)
+        for row in fixed:
+            self.assertEqual((row["path_complete"], row["method"], row["identity"]),
+                             (True, "bpf", "kernel"), row)
+        proc, _ = self.g.json_of("fixed.json")
+        named = [r for r in proc["files"] if r["source"] == "uring-fixed"
+                 and not r["path"].startswith(("socket:", "pipe:", "anon_inode:"))]
+        self.assertTrue(named)
+        self.assertEqual({(r["path_complete"], r["method"]) for r in named}, {(False, "procfs")})
+
     def test_deep_without_btf(self):
-        doc, err = self.g.json_of("fixed.nobtf")
-        self.assert_deep_unavailable(doc, err, "no kernel BTF (/nonexistent:")
+        # Required, it cannot run: status 2, one line, nothing listed.
+        status, out, err = self.g.command("fixed.nobtf")
+        self.assertEqual((status, out), (2, b""), err)
+        self.assertEqual(err.splitlines(), [Contains("--deep: the kernel view cannot run: no "
+                                                     "kernel BTF (/nonexistent:")])
+        # By default: /proc's rows, and one line, since fixed files are then
+        # named by their last component only.
+        doc, err = self.g.json_of("fixed.nobtf-default")
         proc, _ = self.g.json_of("fixed.json")
         self.assertEqual(doc["files"], proc["files"])
+        self.assertEqual([w["reason"] for w in doc["warnings"]],
+                         [Contains("the kernel view is not loaded (no kernel BTF")])
+        self.assertIn("fixed files are named by path only", doc["warnings"][0]["reason"])
 
 
 NO_MMAP_KERNEL = (6, 5)
@@ -1081,8 +1098,9 @@ class NoMmapRingTest(KernelTest):
 
 
 class UnprivilegedTest(KernelTest):
-    """--deep as uid 65534, on a ring of its own (uring_holder mixed-types):
-    it cannot load BPF programs, says so once, and lists what /proc shows."""
+    """uid 65534, on a ring of its own (uring_holder mixed-types): it cannot
+    load BPF programs; by default it lists what /proc shows and says so
+    once, with --deep it fails."""
 
     def test_deep_needs_privileges(self):
         manifest = json.loads(self.g.data("nobody.manifest"))
@@ -1091,9 +1109,18 @@ class UnprivilegedTest(KernelTest):
         expected = {key: {**row, "uid": 65534, "user": "nobody"}
                     for key, row in expected_hidden_rows(manifest).items()}
         self.assert_rows(expected, proc["files"], "lshidden -J -p PID as nobody")
-        doc, err = self.g.json_of("nobody.deep")
-        self.assert_deep_unavailable(doc, err, "needs root")
+        # By default it cannot load the view; nobody's own fixed files are
+        # then named by path only, and one line says so.
+        doc, err = self.g.json_of("nobody.default")
         self.assertEqual(doc["files"], proc["files"])
+        self.assertEqual([w["reason"] for w in doc["warnings"]],
+                         [Contains("the kernel view is not loaded (loading BPF programs needs "
+                                   "root, or CAP_BPF and CAP_PERFMON)")])
+        self.assertEqual(len(err.splitlines()), 1, err)
+        status, out, err = self.g.command("nobody.deep")
+        self.assertEqual((status, out), (2, b""), err)
+        self.assertEqual(err.splitlines(), [Contains("--deep: the kernel view cannot run: "
+                                                     "loading BPF programs needs root")])
 
     def test_helper_exits_cleanly(self):
         status, err = self.g.get("nobody.holder-exit")
@@ -1206,6 +1233,43 @@ class FuseTest(KernelTest):
                                doc["files"], f"lshidden --mount {self.BACK} --deep -J")
 
 
+class FuseMapTest(KernelTest):
+    """A FUSE passthrough file only a mapping holds (fuse_pt_server
+    --close-after-open, mount_holder mmap): the client closed its fd and the
+    server its backing id, and umount of the backing tmpfs fails.  The
+    kernel view names the backing file; /proc cannot."""
+
+    BACK = "/mnt/fusemap/back"
+
+    @needs_kernel(FuseTest.PASSTHROUGH, "FUSE passthrough")
+    def test_held_by_the_mapping(self):
+        g = self.g
+        server = json.loads(g.data("fusemap-server.manifest"))
+        client = json.loads(g.data("fusemap-client.manifest"))
+        self.assertTrue(server["passthrough"], server)
+        status, _, err = g.command("fusemap.umount")
+        self.assertNotEqual(status, 0, "umount of the backing tmpfs succeeded")
+        self.assertIn("busy", err)
+        dev, ino = g.text("fusemap.stat").split()
+        doc, err = g.json_of("fusemap.default")
+        self.assert_rows_match(
+            [{"holder": "fuse", "source": "fuse-backing", "possible": False,
+              "effect": "blocks-umount", "method": "bpf", "pid": server["pid"],
+              "path": f"{self.BACK}/gamma", "dev": dev_string(int(dev)), "inode": int(ino),
+              "mount_id": mountinfo(g.text("fusemap.mountinfo"))[self.BACK],
+              "note": f"backing file of a passthrough file mapped by PID {client['pid']}, "
+                      "held by that mapping alone"}],
+            doc["files"], f"lshidden --mount {self.BACK} -J")
+        doc, err = g.json_of("fusemap.procfs", status=3)
+        self.assertTrue(all(r["possible"] for r in doc["files"]), doc["files"])
+
+    def test_helpers_exit_cleanly(self):
+        for name in ("fusemap-client", "fusemap-server"):
+            if self.g.has(name + ".holder-exit"):
+                status, err = self.g.get(name + ".holder-exit")
+                self.assertEqual(status, 0, err.decode(errors="replace"))
+
+
 class MountTest(KernelTest):
     """lshidden --mount on a tmpfs held in every way the guest can make."""
 
@@ -1315,6 +1379,9 @@ class MountTest(KernelTest):
         self.assert_rows_match(self.expected(f, deep=True), doc["files"],
                                f"lshidden --mount {self.M} --deep -J")
         self.assertNotIn(f["elsewhere"]["pid"], [r["pid"] for r in doc["files"]])
+        # The default, as root, is the kernel view: the same answer.
+        default, err = self.g.json_of("mount.default")
+        self.assertEqual(default, doc, err)
 
     def test_table(self):
         f = self.facts()
