@@ -573,8 +573,8 @@ static bool proc_row_exists(const struct merge_state *m, const struct process_in
 
 /* A process /proc could not read: its references on the --mount targets,
  * as the kernel has them, become its rows (a file mapped in many pieces
- * once).  Returns whether it was one. */
-static bool merge_task_refs(struct merge_state *m, const struct deep_object *task)
+ * once). */
+static void merge_task_refs(struct merge_state *m, const struct deep_object *task)
 {
     const struct deep_reach *reach = &task->reaches[0];
     struct process_info key = {.pid = reach->pid}, *keyp = &key;
@@ -587,7 +587,7 @@ static bool merge_task_refs(struct merge_state *m, const struct deep_object *tas
         proc->mnt_ns_error = 0;
     }
     if (!proc || !process_unseen(m->res, proc->pid))
-        return false;
+        return;
     for (size_t i = 0; i < task->nfiles; i++) {
         const struct deep_file *f = &task->files[i];
         if (ref_listed_before(task, i, f->file_key, f->index))
@@ -597,14 +597,13 @@ static bool merge_task_refs(struct merge_state *m, const struct deep_object *tas
             continue; /* what /proc could read of it */
         struct file_record *rec = record_list_add(&m->res->records, proc, source);
         if (!rec)
-            return true;
+            return;
         if (source == SOURCE_FD) {
             rec->has_fd = true;
             rec->fd = (int)f->index;
         }
         apply_file(m, rec, f);
     }
-    return true;
 }
 
 static bool seen_by_kernel(const struct warning *w, void *arg)
@@ -616,21 +615,28 @@ static bool seen_by_kernel(const struct warning *w, void *arg)
     return false;
 }
 
-/* Every task the kernel view read references of: those /proc hid get
- * their rows, and count as seen. */
+/* Every task the kernel's iterators showed.  What /proc could not read of
+ * it is answered by them: its hidden files are in the kernel's tables, and
+ * with --mount its references on the targets become its rows.  A process
+ * they did not show either (some hosts hide one from both) keeps its
+ * warning, which says so, since it is why an answer is only "possibly". */
 static void merge_tasks(struct merge_state *m)
 {
+    const struct deep_merge_options *opts = m->opts;
+    if (!opts->task_refs && !opts->hidden_only)
+        return;
     struct vec_pids seen = {0};
     for (size_t i = 0; i < m->kernel->len; i++) {
         const struct deep_object *o = &m->kernel->items[i];
-        if (o->kind == DEEP_OBJ_TASK && o->nreaches && merge_task_refs(m, o))
-            VEC_APPEND(&seen, o->reaches[0].pid);
+        if (o->kind != DEEP_OBJ_TASK || !o->nreaches)
+            continue;
+        if (opts->task_refs)
+            merge_task_refs(m, o);
+        if (VEC_APPEND(&seen, o->reaches[0].pid) < 0)
+            break;
     }
     warning_list_drop_if(&m->res->warnings, seen_by_kernel, &seen);
     free(seen.items);
-    /* What is left the kernel's task iterators did not show either (some
-     * hosts hide a process from both): said, since it is why the answer is
-     * only "possibly". */
     struct warning_list *list = &m->res->warnings;
     for (size_t i = 0; i < list->len; i++) {
         struct warning *w = &list->items[i];
@@ -642,12 +648,6 @@ static void merge_tasks(struct merge_state *m)
         free(w->reason);
         w->reason = reason;
     }
-}
-
-static bool denied_process(const struct warning *w, void *arg)
-{
-    (void)arg;
-    return w->kind == WARN_PERMISSION && w->pid > 0;
 }
 
 void deep_merge(struct scan_result *res, const struct deep_result *kernel,
@@ -666,14 +666,9 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
             else if (o->kind == DEEP_OBJ_FUSE_OPEN)
                 merge_fuse_open(&m, o, i);
         }
-        if (opts->task_refs)
-            merge_tasks(&m);
+        merge_tasks(&m);
         mark_unchecked_rings(&m, !m.layout_warned);
         forget_unchecked_mounts(res);
-        /* Hidden files are all in the kernel's tables, whatever /proc let
-         * us read: a process it denied was seen all the same. */
-        if (opts->hidden_only)
-            warning_list_drop_if(&res->warnings, denied_process, NULL);
     }
     free(m.procs);
     free(m.fixed_rows);

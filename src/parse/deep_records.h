@@ -41,10 +41,10 @@ enum deep_via {
     DEEP_VIA_FUSE_MAP = 7,   /* a client's mapping of a passthrough file:
                                 owner = the backing file the mapping holds
                                 (vm_file), slot 0 = that file; fd = -1 */
-    DEEP_VIA_TASK = 8,       /* a task's own references on a --mount target's
-                                filesystem: owner = the task, one per task
-                                whether or not it has any; slot = the fd, or
-                                a DEEP_REF_* index */
+    DEEP_VIA_TASK = 8,       /* a process the iterators saw (one record per
+                                thread-group leader), then its references on
+                                a --mount target's filesystem: owner = the
+                                task; slot = the fd, or a DEEP_REF_* index */
 };
 
 /* The most --mount targets whose superblocks the task references are

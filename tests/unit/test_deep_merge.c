@@ -1375,3 +1375,21 @@ TEST(task_references_unused_unless_read_in_full)
     CHECK_EQ_STR(fx.res.warnings.items[0].reason, "Permission denied");
     fx_free(&fx);
 }
+
+TEST(listing_of_hidden_files_drops_only_what_the_kernel_showed)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 1);
+    add_proc(&fx, 5);
+    warning_add(&fx.res.warnings, WARN_PERMISSION, 1, "/proc/1/fd", "Permission denied");
+    warning_add(&fx.res.warnings, WARN_PERMISSION, 5, "/proc/5/fd", "Permission denied");
+    add_task(&fx, 5, 1);
+    struct deep_merge_options opts = {.hidden_only = true};
+    deep_merge(&fx.res, &fx.kernel, &opts);
+
+    CHECK_EQ_INT(fx.res.warnings.len, 1);
+    CHECK_EQ_INT(fx.res.warnings.items[0].pid, 1);
+    CHECK_EQ_STR(fx.res.warnings.items[0].reason, "Permission denied; " HIDDEN_NOTE);
+    fx_free(&fx);
+}

@@ -12,6 +12,7 @@
  *                                   mapped passthrough files DEEP_VIA_FUSE_MAP;
  *                                   mappings of a --mount target
  *   deep_tasks      iter/task       task->io_uring->registered_rings[];
+ *                                   every process, seen (DEEP_VIA_TASK);
  *                                   cwd, root and exe on a --mount target
  * A ring or FUSE connection reached several ways lists its files once: the
  * first object that reaches it claims it in `claimed`.
@@ -497,7 +498,8 @@ static __always_inline void path_ref(struct task_path_ref *r, struct dentry *d,
     r->key = (u64)d;
 }
 
-/* A thread-group leader's cwd, root and executable on a target. */
+/* A thread-group leader: its owner record, which tells userspace the task
+ * was seen, then its cwd, root and executable on a target. */
 static __always_inline void task_paths(struct bpf_iter_meta *meta, struct task_struct *task)
 {
     struct scratch *s = get_scratch();
@@ -508,6 +510,8 @@ static __always_inline void task_paths(struct bpf_iter_meta *meta, struct task_s
     task_owner(seq, s, task);
     struct listing l = {.seq = seq, .s = s, .owner_key = (u64)task};
     l.budget = seq_budget(seq, seq_start);
+    if (!ntarget_devs)
+        return; /* the owner record alone says the task was seen */
     struct task_paths tp = {.l = &l};
     struct fs_struct *fs = BPF_CORE_READ(task, fs);
     if (fs) {
@@ -635,9 +639,9 @@ int deep_tasks(struct bpf_iter__task *ctx)
     struct task_struct *task = ctx->task;
     if (!task)
         return 0;
-    /* Only leaders: threads share their cwd, root and mm (one that unshared
-     * its fs is not read). */
-    if (ntarget_devs && !resume_key && BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid))
+    /* Once per process: threads share their cwd, root and mm (one that
+     * unshared its fs is not read). */
+    if (!resume_key && BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid))
         task_paths(ctx->meta, task);
     if (!bpf_core_field_exists(struct task_struct, io_uring))
         return 0;
