@@ -82,6 +82,7 @@ static int index_entries(struct mount_ns *ns)
         e->root = root ? root : "/";
         e->fstype = mnt_fs_get_fstype(fs);
         e->source = mnt_fs_get_source(fs);
+        e->fs_options = mnt_fs_get_fs_options(fs);
         read_peer_groups(e, mnt_fs_get_optional_fields(fs));
         e->order = line - 1;
     }

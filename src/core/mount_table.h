@@ -21,7 +21,8 @@ struct mount_entry {
     const char *root; /* of the mount within its filesystem */
     const char *fstype;
     const char *source;
-    size_t order; /* line of mountinfo: later mounts stack on earlier ones */
+    const char *fs_options; /* the superblock's (overlay layers); may be NULL */
+    size_t order;           /* line of mountinfo: later mounts stack on earlier ones */
     /* Peer groups (mountinfo's optional fields "shared:N", "master:N"); 0
      * when none.  An umount propagates to the peers and slaves. */
     unsigned shared, master;
