@@ -123,8 +123,8 @@ static const struct column_set *cli_column_set(const struct cli *cli)
 static void add_default_columns(struct cli *cli)
 {
     static const int mount_defaults[] = {
-        COL_HOLDER, COL_EFFECT, COL_POSSIBLE, COL_PID,  COL_COMMAND,
-        COL_SOURCE, COL_FD,     COL_SLOT,     COL_PATH, COL_OBJECT,
+        COL_HOLDER, COL_EFFECT, COL_POSSIBLE, COL_PID,    COL_COMMAND, COL_SOURCE,
+        COL_FD,     COL_SLOT,   COL_PATH,     COL_OBJECT, COL_HINT,
     };
     const struct column_set *set = cli_column_set(cli);
     if (cli->mount_path) {

@@ -164,6 +164,7 @@ static void find_holders(struct run *run, const struct mount_target *target,
     struct mount_ids receivers = holders_find_receivers(&hs);
     mount_filter_records(records, target, &receivers);
     holders_find_all(&hs);
+    holders_set_hints(&hs);
     holder_scan_free(&hs);
     record_list_sort_by_holder(records);
 }

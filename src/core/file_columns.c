@@ -39,7 +39,7 @@ const struct column_info file_column_table[COL_COUNT] = {
     [COL_SOURCE] = {
         .name = "SOURCE", .json_key = "source", .kind = COLKIND_STRING, .width_hint = 11,
         .flags = COLF_DEFAULT,
-        .help = "where the reference lives: fd, cwd, root, exe, mmap, uring-fixed, uring-ring, fuse-backing (--mount adds loop, swap, binfmt_misc, nfs-export, nfsd-state, submount, mount-namespace)",
+        .help = "where the reference lives: fd, cwd, root, exe, mmap, uring-fixed, uring-ring, fuse-backing (--mount adds loop, swap, binfmt_misc, nfs-export, nfsd-state, submount, mount-namespace, bind, overlay)",
     },
     [COL_HIDDEN] = {
         .name = "HIDDEN", .json_key = "hidden", .kind = COLKIND_BOOL, .width_hint = 3,
@@ -129,7 +129,7 @@ const struct column_info file_column_table[COL_COUNT] = {
     [COL_HOLDER] = {
         .name = "HOLDER", .json_key = "holder", .kind = COLKIND_STRING, .width_hint = 8,
         .flags = COLF_MOUNT_ONLY,
-        .help = "--mount: kind of holder: process, io_uring, loop, swap, binfmt_misc, nfsd, submount, mount-namespace, fuse",
+        .help = "--mount: kind of holder: process, io_uring, loop, swap, binfmt_misc, nfsd, submount, mount-namespace, bind, overlay, fuse",
     },
     [COL_EFFECT] = {
         .name = "EFFECT", .json_key = "effect", .kind = COLKIND_STRING, .width_hint = 13,
@@ -150,6 +150,11 @@ const struct column_info file_column_table[COL_COUNT] = {
         .name = "MNT-NS", .json_key = "mnt_ns", .kind = COLKIND_NUMBER, .width_hint = 10,
         .flags = COLF_RIGHT | COLF_MOUNT_ONLY,
         .help = "--mount: inode of the mount namespace holding a copy of the mount",
+    },
+    [COL_HINT] = {
+        .name = "HINT", .json_key = "hint", .kind = COLKIND_STRING, .width_hint = 0.2,
+        .flags = COLF_MOUNT_ONLY,
+        .help = "--mount: what releases the holder, e.g. \"kill 812 (or restart db.service)\", \"losetup -d /dev/loop0\", \"umount /srv/x\"",
     },
     [COL_FUSE_CONNECTION] = {
         .name = "FUSE-CONNECTION", .json_key = "fuse_connection", .kind = COLKIND_NUMBER, .width_hint = 5,
@@ -218,6 +223,7 @@ static void file_column_value(const void *row, int id, struct column_value *v)
     case COL_POSSIBLE: column_set_bool(v, rec->possible); break;
     case COL_OBJECT: column_set_str(v, rec->object); break;
     case COL_MNT_NS: column_set_unum(v, rec->has_mnt_ns, rec->mnt_ns); break;
+    case COL_HINT: column_set_str(v, rec->hint); break;
     case COL_COUNT: v->null = true; break;
     }
 }

@@ -39,6 +39,7 @@ enum column_id {
     COL_POSSIBLE,
     COL_OBJECT,
     COL_MNT_NS,
+    COL_HINT,
     COL_COUNT
 };
 

@@ -108,7 +108,8 @@ struct file_record {
     const char *object; /* what holds it: "/dev/loop0", a binfmt entry, ... */
     bool has_mnt_ns;
     uint64_t mnt_ns;
-    size_t seq; /* insertion order, to make sorting stable */
+    const char *hint; /* --mount: what releases it ("umount /x", "kill 42") */
+    size_t seq;       /* insertion order, to make sorting stable */
 };
 
 /* Rows are allocated in an arena and never move: a list holds pointers,

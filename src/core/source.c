@@ -20,7 +20,7 @@ const struct source_info source_table[SOURCE_COUNT] = {
                             .match = MATCH_FIXED_FILE, .wording = WORDING_FIXED_FILE},
     /* After every other holder: the kernel may not say which file it is. */
     [SOURCE_FUSE_BACKING] = {.list_order = 7, .name = "fuse-backing", .holder = "fuse", .hidden = true,
-                             .holder_rank = 9, .match = MATCH_FUSE_BACKING,
+                             .holder_rank = 11, .match = MATCH_FUSE_BACKING,
                              .wording = WORDING_FUSE,
                              .one = "FUSE backing file", .many = "FUSE backing files"},
     [SOURCE_LOOP] = {.list_order = 8, .name = "loop", .holder = "loop", .holder_rank = 2, .match = MATCH_FOUND,
@@ -42,5 +42,11 @@ const struct source_info source_table[SOURCE_COUNT] = {
     [SOURCE_MOUNT_NS] = {.list_order = 14, .name = "mount-namespace", .holder = "mount-namespace",
                          .holder_rank = 8, .match = MATCH_FOUND, .wording = WORDING_NAMESPACE,
                          .one = "other namespace", .many = "other namespaces"},
+    [SOURCE_BIND] = {.list_order = 15, .name = "bind", .holder = "bind", .holder_rank = 9,
+                     .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                     .one = "bind mount elsewhere", .many = "bind mounts elsewhere"},
+    [SOURCE_OVERLAY] = {.list_order = 16, .name = "overlay", .holder = "overlay", .holder_rank = 10,
+                        .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                        .one = "overlay layer", .many = "overlay layers"},
 };
 /* clang-format on */

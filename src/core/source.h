@@ -23,6 +23,8 @@ enum file_source {
     SOURCE_NFSD_STATE,
     SOURCE_SUBMOUNT,
     SOURCE_MOUNT_NS,
+    SOURCE_BIND,
+    SOURCE_OVERLAY,
     SOURCE_COUNT
 };
 

@@ -394,6 +394,8 @@ static void merge_fuse_map(struct merge_state *m, const struct deep_object *map,
                  "alone",
                  (int)client->pid);
         rec->note = arena_strdup(&m->res->arena, note);
+        snprintf(note, sizeof(note), "kill %d (it maps the file)", (int)client->pid);
+        rec->hint = arena_strdup(&m->res->arena, note);
         apply_file(m, rec, f);
     }
 }
@@ -428,6 +430,9 @@ static void merge_fuse_open(struct merge_state *m, const struct deep_object *ope
                      "closed",
                      client->fd, (int)client->pid);
         rec->note = arena_strdup(&m->res->arena, note);
+        snprintf(note, sizeof(note), "close fd %d of %d, or kill %d", client->fd, (int)client->pid,
+                 (int)client->pid);
+        rec->hint = arena_strdup(&m->res->arena, note);
         apply_file(m, rec, f);
     }
 }

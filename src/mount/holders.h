@@ -1,6 +1,7 @@
 /* Holders of a mount that are not file references of a process: loop
  * devices, swap files, binfmt_misc F interpreters, NFS exports and nfsd
  * state, submounts, copies of the filesystem in other mount namespaces,
+ * bind mounts of the filesystem elsewhere, overlays with a layer on it,
  * and FUSE connections whose backing files cannot be listed.  Each finder appends --mount records
  * (source SOURCE_LOOP, ... with effect, possible and object set) and reports what it could not read
  * as warnings; none of them fails the run. */
@@ -76,5 +77,12 @@ void holders_find_binfmt(struct holder_scan *hs);
 void holders_find_nfsd(struct holder_scan *hs);
 void holders_find_submounts(struct holder_scan *hs);
 void holders_find_namespaces(struct holder_scan *hs);
+void holders_find_binds(struct holder_scan *hs);
+
+/* The HINT of every row that has none yet (mount/holder_hint.c). */
+void holders_set_hints(struct holder_scan *hs);
+/* "umount PATH", PATH quoted for a shell. */
+const char *holder_umount_hint(struct holder_scan *hs, const char *mountpoint);
+void holders_find_overlays(struct holder_scan *hs);
 
 #endif

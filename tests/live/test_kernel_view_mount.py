@@ -157,6 +157,7 @@ class KernelViewMountTest(unittest.TestCase):
                           "inode": st.st_ino, "pid": server.pid,
                           "fuse_connection": manifest["connection"]})
         self.assertIn(f"mapped by PID {client.pid}", row["note"])
+        self.assertEqual(row["hint"], f"kill {client.pid} (it maps the file)")
         # -p CLIENT lists it too: the kernel holds it for that mapping.
         result, doc = run_json("-p", str(client.pid))
         self.assertEqual([(r["source"], r["path"]) for r in doc["files"]],

@@ -41,6 +41,19 @@ class IsStr:
         return "IsStr()"
 
 
+class StartsWith:
+    """Equal to any string that starts with prefix."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def __eq__(self, other):
+        return isinstance(other, str) and other.startswith(self.prefix)
+
+    def __repr__(self):
+        return f"StartsWith({self.prefix!r})"
+
+
 def dev_string(st_dev):
     return f"{os.major(st_dev)}:{os.minor(st_dev)}"
 
@@ -321,7 +334,8 @@ class MountHoldersTest(unittest.TestCase):
                 "source": source, "hidden": False, "ring_fd": None, "slot": None,
                 "type": manifest["type"], "path": manifest["path"], "path_raw": None,
                 "path_complete": True, "dev": manifest["dev"], "inode": manifest["inode"],
-                "mount_id": manifest["mount_id"], "mountpoint": mount_point}
+                "mount_id": manifest["mount_id"], "mountpoint": mount_point,
+                "hint": StartsWith(f"kill {manifest['pid']}")}
 
     @staticmethod
     def kernel_row(holder, source, path, obj, st=None):
@@ -440,7 +454,7 @@ class MountHoldersTest(unittest.TestCase):
         self.assert_umount_busy(mnt)
         self.assert_unseen_by_lsof_fuser(mnt)
         st = os.stat(backing)
-        row = {**self.kernel_row("loop", "loop", backing, device),
+        row = {**self.kernel_row("loop", "loop", backing, device), "hint": f"losetup -d {device}",
                "dev": dev_string(st.st_dev), "inode": st.st_ino}
         self.check_mount(mnt, [row], summary=[r"\b1 loop device\b"], journal_ids=[device])
 
@@ -465,7 +479,8 @@ class MountHoldersTest(unittest.TestCase):
         self.addCleanup(run_command, ["swapoff", swap])
         self.assert_umount_busy(mnt)
         self.assert_unseen_by_lsof_fuser(mnt)
-        row = self.kernel_row("swap", "swap", swap, "swap", os.stat(swap))
+        row = {**self.kernel_row("swap", "swap", swap, "swap", os.stat(swap)),
+               "hint": f"swapoff {swap}"}
         self.check_mount(mnt, [row], journal_ids=[swap])
 
     def binfmt_misc(self):
@@ -503,8 +518,9 @@ class MountHoldersTest(unittest.TestCase):
         self.assertRegex(text, r"(?m)^flags: .*F")
         self.assert_umount_busy(mnt)
         self.assert_unseen_by_lsof_fuser(mnt)
-        row = self.kernel_row("binfmt_misc", "binfmt_misc", interp, f"binfmt_misc:{BINFMT_NAME}",
-                              os.stat(interp))
+        row = {**self.kernel_row("binfmt_misc", "binfmt_misc", interp,
+                                 f"binfmt_misc:{BINFMT_NAME}", os.stat(interp)),
+               "hint": f"echo -1 > /proc/sys/fs/binfmt_misc/{BINFMT_NAME}"}
         self.check_mount(mnt, [row], journal_ids=[BINFMT_NAME])
 
     def test_submount(self):
@@ -513,7 +529,8 @@ class MountHoldersTest(unittest.TestCase):
         os.mkdir(sub)
         self.mount_tmpfs(sub)
         self.assert_umount_busy(mnt)
-        row = {**self.kernel_row("submount", "submount", sub, sub), "mount_id": mount_id_of(sub)}
+        row = {**self.kernel_row("submount", "submount", sub, sub), "mount_id": mount_id_of(sub),
+               "hint": f"umount {sub}"}
         self.check_mount(mnt, [row], journal_ids=[sub])
 
     # -- other mount namespaces --------------------------------------------------------
