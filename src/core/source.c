@@ -20,7 +20,7 @@ const struct source_info source_table[SOURCE_COUNT] = {
                             .match = MATCH_FIXED_FILE, .wording = WORDING_FIXED_FILE},
     /* After every other holder: the kernel may not say which file it is. */
     [SOURCE_FUSE_BACKING] = {.list_order = 7, .name = "fuse-backing", .holder = "fuse", .hidden = true,
-                             .holder_rank = 11, .match = MATCH_FUSE_BACKING,
+                             .holder_rank = 20, .match = MATCH_FUSE_BACKING,
                              .wording = WORDING_FUSE,
                              .one = "FUSE backing file", .many = "FUSE backing files"},
     [SOURCE_LOOP] = {.list_order = 8, .name = "loop", .holder = "loop", .holder_rank = 2, .match = MATCH_FOUND,
@@ -48,5 +48,11 @@ const struct source_info source_table[SOURCE_COUNT] = {
     [SOURCE_OVERLAY] = {.list_order = 16, .name = "overlay", .holder = "overlay", .holder_rank = 10,
                         .match = MATCH_FOUND, .wording = WORDING_OBJECT,
                         .one = "overlay layer", .many = "overlay layers"},
+    [SOURCE_UNIX_SOCKET] = {.list_order = 17, .name = "unix-socket", .holder = "unix-socket",
+                            .holder_rank = 12, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                            .one = "bound socket", .many = "bound sockets"},
+    [SOURCE_UPROBE] = {.list_order = 18, .name = "uprobe", .holder = "uprobe", .hidden = true,
+                       .holder_rank = 13, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                       .one = "uprobe", .many = "uprobes"},
 };
 /* clang-format on */

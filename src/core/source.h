@@ -25,6 +25,8 @@ enum file_source {
     SOURCE_MOUNT_NS,
     SOURCE_BIND,
     SOURCE_OVERLAY,
+    SOURCE_UNIX_SOCKET,
+    SOURCE_UPROBE,
     SOURCE_COUNT
 };
 

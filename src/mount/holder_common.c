@@ -219,4 +219,6 @@ void holders_find_all(struct holder_scan *hs)
     holders_find_namespaces(hs);
     holders_find_binds(hs);
     holders_find_overlays(hs);
+    holders_find_unix_sockets(hs);
+    holders_find_uprobes(hs);
 }

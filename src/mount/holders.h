@@ -84,5 +84,7 @@ void holders_set_hints(struct holder_scan *hs);
 /* "umount PATH", PATH quoted for a shell. */
 const char *holder_umount_hint(struct holder_scan *hs, const char *mountpoint);
 void holders_find_overlays(struct holder_scan *hs);
+void holders_find_unix_sockets(struct holder_scan *hs);
+void holders_find_uprobes(struct holder_scan *hs);
 
 #endif
