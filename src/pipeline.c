@@ -18,6 +18,8 @@
 #include "sandbox.h"
 #include "scan/fuse_connections.h"
 #include "scan/fuse_sysfs.h"
+#include "scan/unix_sockets.h"
+#include "scan/uprobes.h"
 
 /* Everything one run holds, so each stage reads like a sentence. */
 struct run {
@@ -141,6 +143,21 @@ static void merge_kernel_tables(struct run *run)
     /* Each worker warns once about a mount it did not look into. */
     warning_list_drop_repeats(&res->warnings, 0);
     warning_list_sort(&res->warnings);
+}
+
+/* --mount: what the holder finders need that only a privileged reader
+ * gets: bound sockets (sock_diag in each network namespace) and uprobes
+ * (tracefs, bpf(2)). */
+static void collect_kernel_holders(struct run *run)
+{
+    if (!run->scan.live)
+        return;
+    struct scan_result *res = &run->res;
+    if (bound_sockets_collect(&res->bound_sockets, run->scan.proc_root, &res->processes,
+                              &res->warnings) < 0 ||
+        uprobes_collect(&res->uprobes, res->self_mounts, &res->records, &res->warnings) < 0)
+        warning_add(&res->warnings, WARN_IO, 0, NULL,
+                    "out of memory reading bound sockets and uprobes");
 }
 
 /* Filters records down to the target's holders and adds the holders that
@@ -346,9 +363,12 @@ int pipeline_run(const struct pipeline_config *cfg)
     }
 
     merge_kernel_tables(&run);
-    /* The last use of CAP_SYS_ADMIN: --fuse's private fusectl mount. */
+    /* The last uses of CAP_SYS_ADMIN: --fuse's private fusectl mount, and
+     * the kernel holders read in other namespaces and from bpf(2). */
     if (cfg->mode == MODE_FUSE)
         fusectl_dirfd(&run.res.fusectl, run.scan.sys_root, run.scan.live, true);
+    if (run.ntargets)
+        collect_kernel_holders(&run);
     sandbox_enter(SANDBOX_HOLDERS); /* BPF is unloaded and the walk is done */
     if (cfg->mode == MODE_MOUNT)
         find_holders(&run, run.targets, &run.res.records);

@@ -560,5 +560,7 @@ void scan_result_free(struct scan_result *res)
     free(res->fuse_servers.items);
     free(res->fuse_unlisted.items);
     fusectl_free(&res->fusectl);
+    bound_sockets_free(&res->bound_sockets);
+    uprobes_free(&res->uprobes);
     arena_free(&res->arena);
 }

@@ -17,6 +17,8 @@
 #include "core/warnings.h"
 #include "parse/proc_names.h"
 #include "scan/fusectl.h"
+#include "scan/unix_sockets.h"
+#include "scan/uprobes.h"
 #include "util/arena.h"
 
 struct scan_config {
@@ -59,6 +61,10 @@ struct scan_result {
     struct fuse_server_list fuse_servers; /* sorted by pid, fd */
     struct fuse_unlisted_list fuse_unlisted;
     struct fusectl fusectl; /* /sys/fs/fuse/connections, opened on first use */
+    /* --mount: kernel holders read before the holder stage drops the
+     * privileges their reads need. */
+    struct bound_sockets bound_sockets;
+    struct uprobe_table uprobes;
 };
 
 /* Reads what every stage needs before the walk: the kernel release, our
