@@ -178,11 +178,16 @@ static void find_holders(struct run *run, const struct mount_target *target,
         .records = records,
         .warnings = &res->warnings,
     };
+    struct record_list all;
+    record_list_init(&all, &res->arena);
+    if (record_list_append(&all, records) == 0)
+        hs.all_rows = &all;
     struct mount_ids receivers = holders_find_receivers(&hs);
     mount_filter_records(records, target, &receivers);
     holders_find_all(&hs);
     holders_set_hints(&hs);
     holder_scan_free(&hs);
+    record_list_free(&all);
     record_list_sort_by_holder(records);
 }
 

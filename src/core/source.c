@@ -54,5 +54,15 @@ const struct source_info source_table[SOURCE_COUNT] = {
     [SOURCE_UPROBE] = {.list_order = 18, .name = "uprobe", .holder = "uprobe", .hidden = true,
                        .holder_rank = 13, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
                        .one = "uprobe", .many = "uprobes"},
+    [SOURCE_FANOTIFY] = {.list_order = 19, .name = "fanotify", .holder = "fanotify",
+                         .holder_rank = 14, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                         .one = "fanotify group", .many = "fanotify groups"},
+    [SOURCE_IMAGE] = {.list_order = 20, .name = "erofs-image", .holder = "erofs-image",
+                      .holder_rank = 15, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                      .one = "mounted image", .many = "mounted images"},
+    [SOURCE_DETACHED_MOUNT] = {.list_order = 21, .name = "detached-mount",
+                               .holder = "detached-mount", .holder_rank = 16,
+                               .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                               .one = "detached mount", .many = "detached mounts"},
 };
 /* clang-format on */

@@ -221,4 +221,7 @@ void holders_find_all(struct holder_scan *hs)
     holders_find_overlays(hs);
     holders_find_unix_sockets(hs);
     holders_find_uprobes(hs);
+    holders_find_fanotify(hs);
+    holders_find_images(hs);
+    holders_find_detached(hs); /* after the namespaces: their tables are loaded */
 }

@@ -85,7 +85,8 @@ static const char *holder_hint(struct arena *arena, const struct file_record *re
     case SOURCE_MMAP:
     case SOURCE_URING_RING:
     case SOURCE_URING_FIXED:
-    case SOURCE_UNIX_SOCKET: return process_hint(arena, rec->proc);
+    case SOURCE_UNIX_SOCKET:
+    case SOURCE_FANOTIFY: return process_hint(arena, rec->proc);
     case SOURCE_FUSE_BACKING: return fuse_hint(arena, rec);
     case SOURCE_LOOP: return rec->object ? hint(arena, "losetup -d %s", rec->object) : NULL;
     case SOURCE_SWAP: return path ? hint(arena, "swapoff %s", path) : NULL;
@@ -106,8 +107,10 @@ static const char *holder_hint(struct arena *arena, const struct file_record *re
         return rec->proc && path
                    ? hint(arena, "nsenter -t %d -m umount %s", (int)rec->proc->pid, path)
                    : NULL;
-    case SOURCE_OVERLAY: /* set by their finders, which know the overlay or probe */
+    case SOURCE_OVERLAY: /* set by their finders, which know what to release */
     case SOURCE_UPROBE:
+    case SOURCE_IMAGE:
+    case SOURCE_DETACHED_MOUNT:
     case SOURCE_COUNT: break;
     }
     return NULL;

@@ -54,6 +54,10 @@ struct holder_scan {
     const struct process_list *processes;
     struct arena *arena;
     struct record_list *records;
+    /* Every row of the scan before the filter kept the target's: finders
+     * that look at fds of other kinds (a fanotify group, a detached mount)
+     * read them here. */
+    const struct record_list *all_rows;
     struct warning_list *warnings;
     struct ns_copies copies; /* zeroed by the caller; holder_scan_free() */
 };
@@ -86,5 +90,8 @@ const char *holder_umount_hint(struct holder_scan *hs, const char *mountpoint);
 void holders_find_overlays(struct holder_scan *hs);
 void holders_find_unix_sockets(struct holder_scan *hs);
 void holders_find_uprobes(struct holder_scan *hs);
+void holders_find_fanotify(struct holder_scan *hs);
+void holders_find_images(struct holder_scan *hs);
+void holders_find_detached(struct holder_scan *hs);
 
 #endif

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse/fanotify_parse.h"
 #include "parse/holder_parse.h"
+#include "parse/overlay_options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -105,5 +107,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_decode(path, false);
     }
     check_decode((struct text_span){buf, size}, true);
+
+    /* A fanotify group's fdinfo: marks only from "fanotify " lines, each of
+     * which costs at least a dozen bytes. */
+    struct fanotify_group group = {0};
+    int r = fanotify_fdinfo_parse(buf, size, &group);
+    REQUIRE(r == 0 || r == -EINVAL || r == -ENOMEM);
+    REQUIRE(group.nmarks * 12 <= size);
+    for (size_t i = 0; i < group.nmarks; i++)
+        REQUIRE(group.marks[i].kind <= FANOTIFY_MARK_INODE && group.marks[i].mnt_id >= 0);
+    fanotify_group_free(&group);
+
+    /* Overlay options come from libmount as a C string. */
+    char *options = malloc(size + 1);
+    REQUIRE(options);
+    memcpy(options, buf, size);
+    options[size] = '\0';
+    struct overlay_layers layers = {0};
+    r = overlay_layers_parse(options, &layers);
+    REQUIRE(r == 0 || r == -ENOMEM);
+    for (size_t i = 0; i < layers.len; i++)
+        REQUIRE(layers.items[i].path && strlen(layers.items[i].path) <= strlen(options));
+    overlay_layers_free(&layers);
+    free(options);
     return 0;
 }
