@@ -52,6 +52,19 @@ print(fd, flush=True)
 sys.stdin.read()
 """
 
+INOTIFY_CLIENT = r"""
+import ctypes, os, select, sys
+libc = ctypes.CDLL(None, use_errno=True)
+IN_ALL_EVENTS = 0xfff
+fd = libc.inotify_init1(0)
+assert fd >= 0, ctypes.get_errno()
+assert libc.inotify_add_watch(fd, sys.argv[1].encode(), IN_ALL_EVENTS) >= 0, ctypes.get_errno()
+ep = select.epoll()
+ep.register(fd, select.EPOLLIN)
+print(fd, flush=True)
+sys.stdin.read()
+"""
+
 
 @unittest.skipUnless(is_root(), "mounting and fanotify need root")
 class FdKindsTest(unittest.TestCase):
@@ -116,6 +129,18 @@ class FdKindsTest(unittest.TestCase):
         self.assertEqual(probe.returncode, 0, probe.stderr)
         result, doc = run_json("--mount", mnt)
         self.assertEqual([r for r in doc["files"] if r["holder"] == "fanotify"], [])
+
+    def test_inotify_and_epoll_do_not_hold(self):
+        mnt = self.tmpfs("inotify")
+        proc, _ = self.client(INOTIFY_CLIENT, mnt)
+        self.queue_an_event(mnt)
+        # The premise: umount succeeds (inotify only gets IN_UNMOUNT).
+        probe = subprocess.run(["unshare", "-m", "--propagation", "private", "umount", mnt],
+                               capture_output=True, timeout=30)
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        result, doc = run_json("--mount", mnt)
+        self.assertEqual([r for r in doc["files"] if r["pid"] == proc.pid], [])
+        self.assertIn(result.returncode, (1, 3), describe(result))
 
     def test_detached_mount_fd(self):
         mnt = self.tmpfs("detached")
