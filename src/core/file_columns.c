@@ -16,6 +16,11 @@ const struct column_info file_column_table[COL_COUNT] = {
         .flags = COLF_RIGHT | COLF_DEFAULT,
         .help = "process ID",
     },
+    [COL_TID] = {
+        .name = "TID", .json_key = "tid", .kind = COLKIND_NUMBER, .width_hint = 5,
+        .flags = COLF_RIGHT,
+        .help = "thread ID, for a reference of one thread that differs from its process's (its own fd table)",
+    },
     [COL_UID] = {
         .name = "UID", .json_key = "uid", .kind = COLKIND_NUMBER, .width_hint = 5,
         .flags = COLF_RIGHT,
@@ -189,6 +194,7 @@ static void file_column_value(const void *row, int id, struct column_value *v)
     switch ((enum column_id)id) {
     case COL_COMMAND: column_set_str(v, p->command); break;
     case COL_PID: column_set_num(v, rec->proc != NULL, p->pid); break;
+    case COL_TID: column_set_num(v, rec->has_tid, rec->tid); break;
     case COL_UID: column_set_unum(v, p->has_uid, p->uid); break;
     case COL_USER: column_set_str(v, p->user); break;
     case COL_UNIT: column_set_str(v, p->unit); break;

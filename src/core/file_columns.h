@@ -8,6 +8,7 @@
 enum column_id {
     COL_COMMAND,
     COL_PID,
+    COL_TID,
     COL_UID,
     COL_USER,
     COL_UNIT,

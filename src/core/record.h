@@ -73,6 +73,8 @@ struct file_record {
     enum record_method method;
     enum identity_origin identity;
     bool hidden;
+    bool has_tid; /* a thread's own reference (its own fd table) */
+    pid_t tid;
     enum file_type type;
 
     bool has_fd, has_ring_fd, has_ring_inode, has_slot, has_mount_id, has_dev, has_inode,

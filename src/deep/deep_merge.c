@@ -559,15 +559,20 @@ static bool ref_listed_before(const struct deep_object *task, size_t upto, uint6
     return false;
 }
 
+/* thread: the reference is of a thread's own fd table, which /proc (or an
+ * earlier thread sharing that table) may have listed with any of its
+ * threads' tids. */
 static bool proc_row_exists(const struct merge_state *m, const struct process_info *proc,
-                            enum file_source source, const struct deep_file *f)
+                            enum file_source source, const struct deep_file *f, bool thread)
 {
     const struct record_list *records = &m->res->records;
     for (size_t i = 0; i < records->len; i++) {
         const struct file_record *rec = records->items[i];
-        if (rec->proc != proc || rec->source != source)
+        if (rec->proc != proc || rec->source != source || rec->has_tid != thread)
             continue;
         if (source == SOURCE_FD && rec->fd != (int)f->index)
+            continue;
+        if (thread && (!rec->has_inode || rec->inode != f->inode))
             continue;
         if (source == SOURCE_MMAP && (!rec->has_inode || rec->inode != f->inode))
             continue;
@@ -591,14 +596,17 @@ static void merge_task_refs(struct merge_state *m, const struct deep_object *tas
         proc->mnt_ns = task->inode;
         proc->mnt_ns_error = 0;
     }
-    if (!proc || !process_unseen(m->res, proc->pid))
+    /* A thread the iterator showed apart from its leader has an fd table
+     * of its own, which /proc/PID/fd does not show. */
+    bool thread = reach->tid != reach->pid;
+    if (!proc || (!thread && !process_unseen(m->res, proc->pid)))
         return;
     for (size_t i = 0; i < task->nfiles; i++) {
         const struct deep_file *f = &task->files[i];
         if (ref_listed_before(task, i, f->file_key, f->index))
             continue;
         enum file_source source = ref_source(f->index);
-        if (proc_row_exists(m, proc, source, f))
+        if (proc_row_exists(m, proc, source, f, thread))
             continue; /* what /proc could read of it */
         struct file_record *rec = record_list_add(&m->res->records, proc, source);
         if (!rec)
@@ -606,6 +614,10 @@ static void merge_task_refs(struct merge_state *m, const struct deep_object *tas
         if (source == SOURCE_FD) {
             rec->has_fd = true;
             rec->fd = (int)f->index;
+        }
+        if (thread) {
+            rec->has_tid = true;
+            rec->tid = reach->tid;
         }
         apply_file(m, rec, f);
     }

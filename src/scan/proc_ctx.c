@@ -6,7 +6,12 @@
 
 struct file_record *proc_ctx_emit(struct proc_ctx *ctx, enum file_source source)
 {
-    return record_list_add(&ctx->out->records, ctx->proc, source);
+    struct file_record *rec = record_list_add(&ctx->out->records, ctx->proc, source);
+    if (rec && ctx->tid) {
+        rec->has_tid = true;
+        rec->tid = ctx->tid;
+    }
+    return rec;
 }
 
 char *proc_ctx_path(struct proc_ctx *ctx, const char *what)

@@ -48,6 +48,9 @@ struct proc_ctx {
     bool reported; /* a permission or vanished warning was already given */
     bool mounts_loaded;
     struct mount_ns *mounts;
+    /* While a thread's own fd table is read: its tid, which its rows carry;
+     * 0 for the process's own table. */
+    pid_t tid;
 };
 
 /* A new row of this process. */

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/kcmp.h>
 
 #include "core/file_identity.h"
 #include "parse/cgroup_parse.h"
@@ -163,10 +166,13 @@ static void scan_fd(struct proc_ctx *ctx, void **states, int fd_dirfd, const cha
     }
 }
 
-static void scan_fds(struct proc_ctx *ctx, void **states)
+/* The fds of dir ("fd", or "task/TID/fd" for a thread's own table). */
+static void scan_fds_in(struct proc_ctx *ctx, void **states, const char *dir_name)
 {
-    int fd_dirfd = openat(ctx->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd_dirfd = openat(ctx->dirfd, dir_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dir = fd_dirfd >= 0 ? fdopendir(fd_dirfd) : NULL;
+    if (!dir && ctx->tid && (errno == ENOENT || errno == ESRCH))
+        return; /* the thread exited, not the process */
     if (!dir) {
         proc_ctx_report(ctx, -errno, "fd");
         if (fd_dirfd >= 0)
@@ -179,6 +185,60 @@ static void scan_fds(struct proc_ctx *ctx, void **states)
     while (!ctx->fds_incomplete && (de = readdir(dir)))
         if (decimal_name_parse(de->d_name, INT32_MAX, &fd))
             scan_fd(ctx, states, fd_dirfd, de->d_name, (int)fd);
+    closedir(dir);
+}
+
+static void scan_fds(struct proc_ctx *ctx, void **states)
+{
+    scan_fds_in(ctx, states, "fd");
+}
+
+/* Whether two tasks share one fd table (kcmp(2) KCMP_FILES); an error
+ * (a task gone, a kernel without kcmp) counts as sharing. */
+static bool same_fd_table(pid_t a, pid_t b)
+{
+    long r = syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0);
+    return r != 1 && r != 2;
+}
+
+struct tid_list {
+    pid_t *items;
+    size_t len, cap;
+};
+
+/* Threads whose fd table is not their leader's (unshare(CLONE_FILES), or
+ * a leader that exited while they run): /proc/PID/fd shows only the
+ * leader's, so each other table is read once, from one of its threads,
+ * and its rows carry that tid. */
+static void scan_thread_fd_tables(struct proc_ctx *ctx, void **states)
+{
+    int task_fd = openat(ctx->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = task_fd >= 0 ? fdopendir(task_fd) : NULL;
+    if (!dir) {
+        if (task_fd >= 0)
+            close(task_fd);
+        return; /* the process is gone, or a fixture tree without task/ */
+    }
+    struct tid_list tables = {0}; /* one thread per table already read */
+    struct dirent *de;
+    uint64_t tid;
+    pid_t pid = ctx->proc->pid;
+    while ((de = readdir(dir))) {
+        if (!decimal_name_parse(de->d_name, INT32_MAX, &tid) || (pid_t)tid == pid ||
+            same_fd_table(pid, (pid_t)tid))
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < tables.len && !seen; i++)
+            seen = same_fd_table(tables.items[i], (pid_t)tid);
+        if (seen || VEC_APPEND(&tables, (pid_t)tid) < 0)
+            continue;
+        char name[48];
+        snprintf(name, sizeof(name), "task/%d/fd", (int)tid);
+        ctx->tid = (pid_t)tid;
+        scan_fds_in(ctx, states, name);
+        ctx->tid = 0;
+    }
+    free(tables.items);
     closedir(dir);
 }
 
@@ -376,6 +436,8 @@ static void scan_process(struct scan_worker *w, struct process_info *proc)
         exe = scan_link_source(&ctx, "exe", SOURCE_EXE);
     }
     scan_fds(&ctx, w->states);
+    if (w->cfg->all && w->cfg->live)
+        scan_thread_fd_tables(&ctx, w->states);
     scan_maps(&ctx, w->states, exe);
     for (size_t i = 0; i < file_handler_count; i++)
         if (file_handlers[i]->finish)
