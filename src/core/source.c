@@ -64,5 +64,8 @@ const struct source_info source_table[SOURCE_COUNT] = {
                                .holder = "detached-mount", .holder_rank = 16,
                                .match = MATCH_FOUND, .wording = WORDING_OBJECT,
                                .one = "detached mount", .many = "detached mounts"},
+    [SOURCE_CORE_DUMP] = {.list_order = 22, .name = "core-dump", .holder = "core-dump",
+                          .holder_rank = 17, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                          .one = "core dump being written", .many = "core dumps being written"},
 };
 /* clang-format on */

@@ -30,6 +30,7 @@ enum file_source {
     SOURCE_FANOTIFY,
     SOURCE_IMAGE,
     SOURCE_DETACHED_MOUNT,
+    SOURCE_CORE_DUMP,
     SOURCE_COUNT
 };
 
