@@ -146,13 +146,16 @@ static void merge_kernel_tables(struct run *run)
 }
 
 /* --mount: what the holder finders need that only a privileged reader
- * gets: bound sockets (sock_diag in each network namespace) and uprobes
- * (tracefs, bpf(2)). */
+ * gets: the tables of mount namespaces no process is in, bound sockets
+ * (sock_diag in each network namespace) and uprobes (tracefs, bpf(2)). */
 static void collect_kernel_holders(struct run *run)
 {
     if (!run->scan.live)
         return;
     struct scan_result *res = &run->res;
+    if (orphan_ns_collect(&res->orphan_ns, &res->mounts, res->self_mounts, res->self_mnt_ns,
+                          &res->processes, &res->records, run->scan.proc_root, &res->warnings) < 0)
+        warning_add(&res->warnings, WARN_IO, 0, NULL, "out of memory reading mount namespaces");
     if (bound_sockets_collect(&res->bound_sockets, run->scan.proc_root, &res->processes,
                               &res->warnings) < 0 ||
         uprobes_collect(&res->uprobes, res->self_mounts, &res->records, &res->warnings) < 0)

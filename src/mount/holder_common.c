@@ -217,6 +217,7 @@ void holders_find_all(struct holder_scan *hs)
     holders_find_nfsd(hs);
     holders_find_submounts(hs);
     holders_find_namespaces(hs);
+    holders_find_orphan_namespaces(hs);
     holders_find_binds(hs);
     holders_find_overlays(hs);
     holders_find_unix_sockets(hs);

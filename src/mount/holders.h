@@ -81,6 +81,7 @@ void holders_find_binfmt(struct holder_scan *hs);
 void holders_find_nfsd(struct holder_scan *hs);
 void holders_find_submounts(struct holder_scan *hs);
 void holders_find_namespaces(struct holder_scan *hs);
+void holders_find_orphan_namespaces(struct holder_scan *hs);
 void holders_find_binds(struct holder_scan *hs);
 
 /* The HINT of every row that has none yet (mount/holder_hint.c). */

@@ -260,6 +260,51 @@ void holders_find_namespaces(struct holder_scan *hs)
         add_namespace(hs, &c->list.items[i]);
 }
 
+/* A namespace no process is in, kept by an nsfs mount or an fd, whose
+ * table holds the target's filesystem. */
+static void add_orphan_namespace(struct holder_scan *hs, const struct orphan_ns *o)
+{
+    const struct mount_ns *ns = o->loaded ? mount_cache_find(&hs->res->mounts, o->ns) : NULL;
+    const struct mount_entry *e = ns ? find_same_fs(hs, ns) : NULL;
+    char object[320], hint[320];
+    if (!e)
+        return;
+    if (o->nsfs_mount) {
+        snprintf(object, sizeof(object), "mnt:[%" PRIu64 "] held by nsfs mount %s", o->ns,
+                 o->nsfs_mount);
+        snprintf(hint, sizeof(hint), "umount %s", o->nsfs_mount);
+    } else {
+        snprintf(object, sizeof(object), "mnt:[%" PRIu64 "] held by fd %d of %d", o->ns, o->fd,
+                 (int)o->proc->pid);
+        snprintf(hint, sizeof(hint), "close fd %d of %d, or kill %d", o->fd, (int)o->proc->pid,
+                 (int)o->proc->pid);
+    }
+    char *path = arena_strdup(hs->arena, e->target);
+    struct file_record *rec = path ? holder_add(hs, SOURCE_MOUNT_NS, object, path) : NULL;
+    if (!rec)
+        return;
+    rec->proc = o->proc;
+    rec->has_fd = o->proc != NULL;
+    rec->fd = o->fd;
+    rec->effect = receives_propagation(hs, ns, e) ? EFFECT_BLOCKS_UMOUNT : EFFECT_KEEPS_ALIVE;
+    rec->possible = false;
+    rec->mountpoint = path;
+    rec->has_mnt_ns = true;
+    rec->mnt_ns = o->ns;
+    rec->has_mount_id = rec->has_dev = true;
+    rec->mount_id = e->id;
+    rec->dev_major = e->dev_major;
+    rec->dev_minor = e->dev_minor;
+    rec->hint = arena_strdup(hs->arena, hint);
+}
+
+void holders_find_orphan_namespaces(struct holder_scan *hs)
+{
+    const struct orphan_ns_list *list = &hs->res->orphan_ns;
+    for (size_t i = 0; i < list->len; i++)
+        add_orphan_namespace(hs, &list->items[i]);
+}
+
 struct mount_ids holders_find_receivers(struct holder_scan *hs)
 {
     const struct ns_copies *c = hs->target->parent_shared ? find_copies(hs) : &hs->copies;

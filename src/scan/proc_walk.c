@@ -623,6 +623,7 @@ void scan_result_free(struct scan_result *res)
     free(res->fuse_unlisted.items);
     fusectl_free(&res->fusectl);
     bound_sockets_free(&res->bound_sockets);
+    free(res->orphan_ns.items);
     uprobes_free(&res->uprobes);
     arena_free(&res->arena);
 }

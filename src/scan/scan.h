@@ -17,6 +17,7 @@
 #include "core/warnings.h"
 #include "parse/proc_names.h"
 #include "scan/fusectl.h"
+#include "scan/ns_tables.h"
 #include "scan/unix_sockets.h"
 #include "scan/uprobes.h"
 #include "util/arena.h"
@@ -65,6 +66,7 @@ struct scan_result {
      * privileges their reads need. */
     struct bound_sockets bound_sockets;
     struct uprobe_table uprobes;
+    struct orphan_ns_list orphan_ns; /* mount namespaces no process is in */
 };
 
 /* Reads what every stage needs before the walk: the kernel release, our

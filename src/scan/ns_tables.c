@@ -1,0 +1,128 @@
+#include "scan/ns_tables.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/procfs_io.h"
+#include "parse/proc_names.h"
+#include "util/vec.h"
+
+static bool ns_of_a_process(const struct process_list *procs, uint64_t ns)
+{
+    for (size_t i = 0; i < procs->len; i++)
+        if (procs->items[i]->has_mnt_ns && procs->items[i]->mnt_ns == ns)
+            return true;
+    return false;
+}
+
+static bool listed(const struct orphan_ns_list *out, uint64_t ns)
+{
+    for (size_t i = 0; i < out->len; i++)
+        if (out->items[i].ns == ns)
+            return true;
+    return false;
+}
+
+static int add_candidate(struct orphan_ns_list *out, uint64_t self_ns,
+                         const struct process_list *procs, struct orphan_ns cand)
+{
+    if (cand.ns == self_ns || listed(out, cand.ns) || ns_of_a_process(procs, cand.ns))
+        return 0;
+    return VEC_APPEND(out, cand);
+}
+
+struct enter_job {
+    int ns_fd;
+    uint64_t ns;
+    struct mount_ns *table;
+    int err;
+};
+
+/* In a thread of its own: leave the shared fs context, enter the
+ * namespace, read the thread's mountinfo through a /proc fd opened
+ * before (the namespace may have no /proc of its own). */
+static void *enter_and_read(void *arg)
+{
+    struct enter_job *job = arg;
+    int self = open("/proc/thread-self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct read_buf buf = {0};
+    job->err = self < 0 ? -errno : 0;
+    if (!job->err && (unshare(CLONE_FS) < 0 || setns(job->ns_fd, CLONE_NEWNS) < 0))
+        job->err = -errno;
+    if (!job->err)
+        job->err = read_file_at(self, "mountinfo", &buf, READ_CAP_MOUNTINFO);
+    if (!job->err) {
+        job->table = mount_ns_parse_text(buf.data, buf.len, &job->err);
+        if (job->table)
+            job->table->ns_inode = job->ns;
+    }
+    read_buf_free(&buf);
+    if (self >= 0)
+        close(self);
+    return NULL;
+}
+
+static int load_table(struct orphan_ns *o, struct mount_cache *cache, const char *proc_root,
+                      struct warning_list *warnings)
+{
+    char path[4096];
+    if (o->nsfs_mount)
+        snprintf(path, sizeof(path), "%s", o->nsfs_mount);
+    else
+        snprintf(path, sizeof(path), "%s/%d/fd/%d", proc_root, (int)o->proc->pid, o->fd);
+    struct enter_job job = {.ns_fd = open(path, O_RDONLY | O_CLOEXEC), .ns = o->ns};
+    pthread_t thread;
+    if (job.ns_fd < 0)
+        job.err = -errno;
+    else if (pthread_create(&thread, NULL, enter_and_read, &job) != 0)
+        job.err = -EAGAIN;
+    else
+        pthread_join(thread, NULL);
+    if (job.ns_fd >= 0)
+        close(job.ns_fd);
+    if (job.table && VEC_APPEND(cache, job.table) < 0) {
+        mount_ns_free(job.table);
+        return -ENOMEM;
+    }
+    o->loaded = job.table != NULL;
+    if (!o->loaded)
+        warning_add(warnings, WARN_PERMISSION, o->proc ? o->proc->pid : 0, path,
+                    "mount namespace mnt:[%llu] (no process is in it) could not be read: %s",
+                    (unsigned long long)o->ns, strerror(-job.err));
+    return 0;
+}
+
+int orphan_ns_collect(struct orphan_ns_list *out, struct mount_cache *cache,
+                      const struct mount_ns *self_mounts, uint64_t self_ns,
+                      const struct process_list *procs, const struct record_list *records,
+                      const char *proc_root, struct warning_list *warnings)
+{
+    uint64_t ns;
+    int r = 0;
+    for (size_t i = 0; r == 0 && self_mounts && i < self_mounts->len; i++) {
+        const struct mount_entry *e = &self_mounts->entries[i];
+        if (e->fstype && strcmp(e->fstype, "nsfs") == 0 && e->root &&
+            mnt_ns_link_parse(e->root, &ns) == 0)
+            r = add_candidate(out, self_ns, procs,
+                              (struct orphan_ns){ns, e->target, NULL, -1, false});
+    }
+    for (size_t i = 0; r == 0 && i < records->len; i++) {
+        const struct file_record *rec = records->items[i];
+        if (rec->source == SOURCE_FD && rec->proc && !rec->has_tid && rec->path &&
+            mnt_ns_link_parse(rec->path, &ns) == 0)
+            r = add_candidate(out, self_ns, procs,
+                              (struct orphan_ns){ns, NULL, rec->proc, rec->fd, false});
+    }
+    for (size_t i = 0; r == 0 && i < out->len; i++)
+        if (!mount_cache_find(cache, out->items[i].ns))
+            r = load_table(&out->items[i], cache, proc_root, warnings);
+        else
+            out->items[i].loaded = true;
+    return r;
+}

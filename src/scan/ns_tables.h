@@ -1,0 +1,40 @@
+/* Mount namespaces that no process is in, kept alive by an nsfs bind mount
+ * (`unshare --mount=FILE`, `ip netns`-like tools) or by an fd on
+ * /proc/PID/ns/mnt.  Their tables are read by entering each in a thread of
+ * our own, before the holder stage gives up the privileges setns(2) needs,
+ * and added to the scan's mount cache under the namespace's inode. */
+#ifndef LSHIDDEN_SCAN_NS_TABLES_H
+#define LSHIDDEN_SCAN_NS_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/mount_table.h"
+#include "core/process_list.h"
+#include "core/record.h"
+#include "core/warnings.h"
+
+struct orphan_ns {
+    uint64_t ns;                     /* its inode: mnt:[ns] */
+    const char *nsfs_mount;          /* the nsfs bind mount holding it, or NULL */
+    const struct process_info *proc; /* else the process whose fd holds it */
+    int fd;
+    bool loaded; /* its table is in the cache */
+};
+
+struct orphan_ns_list {
+    struct orphan_ns *items;
+    size_t len, cap;
+};
+
+/* Finds them among self_mounts' nsfs entries and the fd rows of records,
+ * leaves out the namespaces of procs, and loads each one's table into
+ * cache.  Reports what it could not read as warnings.  Returns 0 or
+ * -ENOMEM. */
+int orphan_ns_collect(struct orphan_ns_list *out, struct mount_cache *cache,
+                      const struct mount_ns *self_mounts, uint64_t self_ns,
+                      const struct process_list *procs, const struct record_list *records,
+                      const char *proc_root, struct warning_list *warnings);
+
+#endif
