@@ -111,7 +111,10 @@ struct file_record {
     bool has_mnt_ns;
     uint64_t mnt_ns;
     const char *hint; /* --mount: what releases it ("umount /x", "kill 42") */
-    size_t seq;       /* insertion order, to make sorting stable */
+    /* A perf_event fd's PMU type, from the kernel view (--mount). */
+    bool has_perf_type;
+    uint32_t perf_type;
+    size_t seq; /* insertion order, to make sorting stable */
 };
 
 /* Rows are allocated in an arena and never move: a list holds pointers,

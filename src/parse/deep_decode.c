@@ -68,6 +68,7 @@ static enum deep_object_kind kind_of_via(uint32_t via)
     case DEEP_VIA_FUSE_FILE:
     case DEEP_VIA_FUSE_MAP: return DEEP_OBJ_FUSE_OPEN;
     case DEEP_VIA_TASK: return DEEP_OBJ_TASK;
+    case DEEP_VIA_PERF: return DEEP_OBJ_PERF;
     default: return DEEP_OBJ_RING;
     }
 }
@@ -97,7 +98,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     memcpy(&rec, p, sizeof(rec));
     if (rec.len != sizeof(rec))
         return fail(err, off, "owner record of the wrong length");
-    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_TASK)
+    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_PERF)
         return fail(err, off, "unknown way of reaching an object");
     if (rec.layout > DEEP_LAYOUT_FIXED_FILES)
         return fail(err, off, "unknown fixed-table layout");
@@ -109,7 +110,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     if (o->kind == DEEP_OBJ_RING) {
         o->dev_major = KDEV_MAJOR(rec.dev);
         o->dev_minor = KDEV_MINOR(rec.dev);
-    } else if (o->kind != DEEP_OBJ_TASK) {
+    } else if (o->kind != DEEP_OBJ_TASK && o->kind != DEEP_OBJ_PERF) {
         o->fuse_conn = rec.dev;
     }
     o->inode = rec.ino;

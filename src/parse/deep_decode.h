@@ -17,6 +17,7 @@ enum deep_object_kind {
     DEEP_OBJ_FUSE_OPEN, /* a passthrough file of a FUSE client, open or mapped */
     DEEP_OBJ_TASK,      /* a task's references on a --mount target (files:
                            index is the fd, or a DEEP_REF_* value) */
+    DEEP_OBJ_PERF,      /* a perf_event fd: nslots is its PMU type */
 };
 
 /* One way an object was reached: a task's fd, mapping or registered ring

@@ -45,6 +45,8 @@ enum deep_via {
                                 thread-group leader), then its references on
                                 a --mount target's filesystem: owner = the
                                 task; slot = the fd, or a DEEP_REF_* index */
+    DEEP_VIA_PERF = 9,       /* a perf_event fd (--mount only): owner = the
+                                event, nslots = its PMU type (attr.type) */
 };
 
 /* The most --mount targets whose superblocks the task references are

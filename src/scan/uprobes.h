@@ -25,6 +25,9 @@ struct uprobe_entry {
     char *hint;   /* what removes it (malloc'd), or NULL */
     int pid;      /* owner of a perf_event fd, else 0 */
     int fd;       /* that fd, else -1 */
+    /* The path's own " (deleted)" (a uprobe_multi link prints a d_path);
+     * TRI_UNKNOWN where the kernel prints the string as written. */
+    enum tristate deleted;
 };
 
 struct uprobe_table {

@@ -886,6 +886,33 @@ static __always_inline void fuse_file(struct bpf_iter__task_file *ctx, struct ta
     }
 }
 
+/* perf_event names its anon inode file "[perf_event]". */
+static __always_inline bool is_perf_file(struct file *file)
+{
+    char name[14] = {};
+    const unsigned char *p = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+    if (bpf_probe_read_kernel_str(name, sizeof(name), p) != 13)
+        return false;
+    return name[0] == '[' && name[1] == 'p' && name[2] == 'e' && name[3] == 'r' && name[4] == 'f' &&
+           name[5] == '_' && name[6] == 'e' && name[7] == 'v' && name[8] == 'e' && name[9] == 'n' &&
+           name[10] == 't' && name[11] == ']';
+}
+
+/* The PMU of a perf_event fd: a uprobe made with perf_event_open on the
+ * uprobe PMU holds its file, and /proc cannot tell it from any other
+ * perf event. */
+static __always_inline void perf_fd(struct bpf_iter__task_file *ctx, struct task_struct *task,
+                                    struct file *file)
+{
+    struct scratch *s = get_scratch();
+    struct perf_event *event = BPF_CORE_READ(file, private_data);
+    if (!s || !event)
+        return;
+    owner_header(&s->owner, task, DEEP_VIA_PERF, ctx->fd, (u64)event);
+    s->owner.nslots = BPF_CORE_READ(event, attr.type);
+    bpf_seq_write(ctx->meta->seq, &s->owner, sizeof(s->owner));
+}
+
 SEC("iter/task_file")
 int deep_files(struct bpf_iter__task_file *ctx)
 {
@@ -903,6 +930,8 @@ int deep_files(struct bpf_iter__task_file *ctx)
     if (magic == ANON_INODE_FS_MAGIC) {
         if (is_ring_file(file))
             emit_ring(ctx->meta, task, file, DEEP_VIA_FD, ctx->fd, 1, seq_start);
+        else if (ntarget_devs && !resume_key && is_perf_file(file))
+            perf_fd(ctx, task, file);
         return 0;
     }
     fuse_file(ctx, task, file, inode, magic, seq_start);

@@ -115,6 +115,12 @@ struct fs_struct {
 struct mm_struct {
     struct file *exe_file;
 };
+struct perf_event_attr {
+    __u32 type;
+};
+struct perf_event {
+    struct perf_event_attr attr;
+};
 struct vm_area_struct {
     unsigned long vm_start;
     struct file *vm_file;
