@@ -60,6 +60,9 @@ struct process_info {
     bool has_mnt_ns;
     uint64_t mnt_ns;
     int mnt_ns_error;
+    /* Its network namespace, from the kernel view (bound sockets are read
+     * once per network namespace); 0 when not known. */
+    uint64_t net_ns;
     /* From its cgroup (parse/cgroup_parse.h); NULL when it names none. */
     const char *unit;      /* systemd unit: "postgresql.service" */
     const char *container; /* short container id */

@@ -613,6 +613,8 @@ static void merge_task_refs(struct merge_state *m, const struct deep_object *tas
         proc->mnt_ns = task->inode;
         proc->mnt_ns_error = 0;
     }
+    if (proc && reach->tid == reach->pid && task->net_ns)
+        proc->net_ns = task->net_ns;
     /* A thread the iterator showed apart from its leader has an fd table
      * of its own, which /proc/PID/fd does not show. */
     bool thread = reach->tid != reach->pid;

@@ -110,7 +110,9 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     if (o->kind == DEEP_OBJ_RING) {
         o->dev_major = KDEV_MAJOR(rec.dev);
         o->dev_minor = KDEV_MINOR(rec.dev);
-    } else if (o->kind != DEEP_OBJ_TASK && o->kind != DEEP_OBJ_PERF) {
+    } else if (o->kind == DEEP_OBJ_TASK) {
+        o->net_ns = rec.dev;
+    } else if (o->kind != DEEP_OBJ_PERF) {
         o->fuse_conn = rec.dev;
     }
     o->inode = rec.ino;

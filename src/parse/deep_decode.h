@@ -61,6 +61,7 @@ struct deep_object {
     uint64_t inode;                /* ring: its anon inode; FUSE_OPEN: the FUSE inode */
     unsigned dev_major, dev_minor; /* ring: its anon inode's device */
     uint32_t fuse_conn;            /* FUSE objects */
+    uint32_t net_ns;               /* DEEP_OBJ_TASK: its network namespace's inode */
     uint32_t nslots;
     uint32_t ring_flags;
     enum deep_layout layout;

@@ -74,7 +74,8 @@ struct deep_owner {
     u64 owner_key;   /* io_ring_ctx, fuse_conn or fuse_file address */
     u64 ino;         /* ring inode; for DEEP_VIA_FUSE_FILE and _MAP the
                         FUSE inode; for DEEP_VIA_TASK its mount namespace */
-    u32 dev;         /* kernel dev_t of the ring; FUSE: the connection */
+    u32 dev;         /* kernel dev_t of the ring; FUSE: the connection;
+                        DEEP_VIA_TASK: its network namespace */
     u32 nslots;      /* table size (FUSE_DEV: ids scanned) */
     u32 ring_flags;  /* IORING_SETUP_* */
     u32 layout;      /* enum deep_layout */

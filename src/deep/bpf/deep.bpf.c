@@ -436,8 +436,9 @@ static __always_inline void task_owner(struct seq_file *seq, struct scratch *s,
 {
     owner_header(&s->owner, task, DEEP_VIA_TASK, -1, (u64)task);
     s->owner.lists_slots = 1;
-    /* Its mount namespace, which /proc may hide too. */
+    /* Its mount and network namespaces, which /proc may hide too. */
     s->owner.ino = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+    s->owner.dev = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
     bpf_seq_write(seq, &s->owner, sizeof(s->owner));
 }
 

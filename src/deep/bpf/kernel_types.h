@@ -134,8 +134,12 @@ struct ns_common {
 struct mnt_namespace {
     struct ns_common ns;
 };
+struct net {
+    struct ns_common ns;
+};
 struct nsproxy {
     struct mnt_namespace *mnt_ns;
+    struct net *net_ns;
 };
 struct task_struct {
     struct nsproxy *nsproxy;
