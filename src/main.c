@@ -20,6 +20,7 @@
 struct cli {
     bool all, json, noheadings, raw, list_columns, journal, fuse, deep, no_deep;
     bool prometheus, prometheus_pids;
+    bool by_device; /* --dev: mount_path is a device */
     const char *proc_root, *sys_root;
     const char *mount_path; /* the last -m: the one that counts, but with --prometheus */
     struct {
@@ -59,6 +60,8 @@ static void usage(FILE *out)
           "\n"
           "Unmount diagnostics:\n"
           " -m, --mount <path>     list everything that keeps the mount holding <path> busy\n"
+          "     --dev <device>     the same for a filesystem by its device (a block device\n"
+          "                          or MAJ:MIN), mounted anywhere or lazily unmounted\n"
           "     --fuse             list FUSE connections: mounts, servers, load, backing files\n"
           "     --journal          with --mount, one line per holder for a journal or hook\n"
           "\n"
@@ -171,6 +174,7 @@ enum {
     OPT_NO_DEEP,
     OPT_PROMETHEUS,
     OPT_PROMETHEUS_PIDS,
+    OPT_DEV,
 };
 
 /* Counts have no rows or columns to format, and no connections. */
@@ -212,6 +216,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         {"proc-root", required_argument, NULL, OPT_PROC_ROOT},
         {"sys-root", required_argument, NULL, OPT_SYS_ROOT},
         {"mount", required_argument, NULL, 'm'},
+        {"dev", required_argument, NULL, OPT_DEV},
         {"journal", no_argument, NULL, OPT_JOURNAL},
         {"fuse", no_argument, NULL, OPT_FUSE},
         {"deep", no_argument, NULL, OPT_DEEP},
@@ -235,7 +240,15 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         case OPT_LIST_COLUMNS: cli->list_columns = true; break;
         case OPT_PROC_ROOT: cli->proc_root = optarg; break;
         case OPT_SYS_ROOT: cli->sys_root = optarg; break;
-        case 'm': r = add_mount(cli, optarg); break;
+        case 'm':
+            r = cli->by_device ? usage_error("%s", "--mount and --dev are mutually exclusive")
+                               : add_mount(cli, optarg);
+            break;
+        case OPT_DEV:
+            r = cli->mount_path ? usage_error("%s", "--mount and --dev are mutually exclusive")
+                                : add_mount(cli, optarg);
+            cli->by_device = true;
+            break;
         case OPT_JOURNAL: cli->journal = true; break;
         case OPT_FUSE: cli->fuse = true; break;
         case OPT_DEEP: cli->deep = true; break;
@@ -252,6 +265,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
         return usage_error("unexpected argument: '%s'", argv[optind]);
     if (r == 0)
         r = check_prometheus(cli);
+    if (r == 0 && cli->by_device && cli->prometheus)
+        return usage_error("%s", "--prometheus and --dev are mutually exclusive");
     if (r == 0 && cli->fuse && cli->mount_path)
         return usage_error("%s", "--fuse and --mount are mutually exclusive");
     if (r == 0 && cli->deep && cli->no_deep)
@@ -307,6 +322,7 @@ static void config_from_cli(const struct cli *cli, struct pipeline_config *cfg)
                                                         : KERNEL_VIEW_AUTO;
     cfg->prometheus_pids = cli->prometheus_pids;
     /* Elsewhere the last --mount wins, as it always did. */
+    cfg->by_device = cli->by_device;
     cfg->mount_paths = cli->prometheus ? cli->mount_list.items : &cli->mount_path;
     cfg->nmount_paths = cli->prometheus ? cli->mount_list.len : cli->mount_path != NULL;
     cfg->out = (struct output_options){cli_column_set(cli), cli->columns, cli->ncolumns,

@@ -41,8 +41,9 @@ struct run {
 static int add_target(struct run *run, const char *path)
 {
     struct mount_target *t = &run->targets[run->ntargets];
-    int err =
-        mount_target_resolve(t, path, run->res.self_mounts, run->res.self_mnt_ns, run->scan.live);
+    int err = run->cfg->by_device ? mount_target_resolve_device(t, path, run->res.self_mnt_ns)
+                                  : mount_target_resolve(t, path, run->res.self_mounts,
+                                                         run->res.self_mnt_ns, run->scan.live);
     if (err < 0) {
         message_path_error("", path, strerror(-err));
         return err;

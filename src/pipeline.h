@@ -35,7 +35,8 @@ struct pipeline_config {
     struct scan_config scan;
     struct output_options out;
     bool json;
-    bool journal; /* --mount --journal */
+    bool journal;   /* --mount --journal */
+    bool by_device; /* --dev: the one mount path is a device */
     enum kernel_view_use kernel_view;
     bool prometheus_pids; /* --prometheus-pids: a pid label on hidden files */
     /* --mount: exactly one path in MODE_MOUNT, any number in

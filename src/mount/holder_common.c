@@ -93,6 +93,8 @@ struct file_record *holder_add(struct holder_scan *hs, enum file_source source, 
 void holder_set_on_target(struct holder_scan *hs, struct file_record *rec)
 {
     rec->possible = false;
+    if (hs->target->by_device)
+        return; /* on the device, through whichever mount */
     rec->has_mount_id = true;
     rec->mount_id = hs->target->mount_id;
     rec->mountpoint = hs->target->mountpoint;
@@ -131,6 +133,9 @@ enum stat_match holder_stat_path(struct holder_scan *hs, const char *path, bool 
         record_mark_unchecked(NULL, hs->warnings, where.blocked);
     if (r < 0)
         return STAT_UNKNOWN;
+    if (hs->target->by_device)
+        return holder_is_target_dev(hs, id->dev_major, id->dev_minor) ? STAT_ON_TARGET
+                                                                      : STAT_ELSEWHERE;
     if (id->has_mount_id)
         return id->mount_id == hs->target->mount_id ? STAT_ON_TARGET : STAT_ELSEWHERE;
     return holder_is_target_dev(hs, id->dev_major, id->dev_minor) ? STAT_UNKNOWN : STAT_ELSEWHERE;

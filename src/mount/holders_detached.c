@@ -54,6 +54,8 @@ static void add_detached(struct holder_scan *hs, const struct file_record *fd)
  * target mount itself. */
 void holders_find_detached(struct holder_scan *hs)
 {
+    if (hs->target->by_device)
+        return; /* --dev: every fd on the device is a holder already */
     for (size_t i = 0; hs->all_rows && i < hs->all_rows->len; i++) {
         const struct file_record *rec = hs->all_rows->items[i];
         if (rec->source == SOURCE_FD && rec->proc && rec->has_mount_id && rec->has_dev &&

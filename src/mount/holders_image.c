@@ -39,7 +39,7 @@ void holders_find_images(struct holder_scan *hs)
     for (size_t i = 0; ns && i < ns->len; i++) {
         const struct mount_entry *e = &ns->entries[i];
         if (e->id != hs->target->mount_id && e->source && e->source[0] == '/' &&
-            mount_target_covers_path(hs->target, e->source))
+            (hs->target->by_device || mount_target_covers_path(hs->target, e->source)))
             add_image(hs, e);
     }
 }

@@ -32,11 +32,24 @@ static bool same_dev(const struct file_record *rec, const struct mount_target *t
     return rec->has_dev && rec->dev_major == t->dev_major && rec->dev_minor == t->dev_minor;
 }
 
+/* --dev: any mount of the filesystem holds its device, and so does one
+ * that is in no table any more (a lazy umount): the device decides. */
+static bool device_holds(struct file_record *rec, const struct target_view *v)
+{
+    if (!rec->has_dev)
+        return false;
+    if (rec->identity == IDENTITY_PATH)
+        rec->possible = true;
+    return same_dev(rec, v->t);
+}
+
 /* Exact mount ids where the kernel gives them; the device alone cannot
  * tell a bind mount or another namespace's copy from this mount, and a
  * path alone can be stale, so those matches are only "possible". */
 static bool process_ref_holds(struct file_record *rec, const struct target_view *v)
 {
+    if (v->t->by_device)
+        return device_holds(rec, v);
     if (rec->has_mount_id)
         return mount_id_holds(rec, v);
     rec->possible = true;
@@ -47,8 +60,10 @@ static bool process_ref_holds(struct file_record *rec, const struct target_view 
 
 static bool fixed_file_holds(struct file_record *rec, const struct target_view *v)
 {
+    if (v->t->by_device && rec->has_dev)
+        return device_holds(rec, v);
     /* An exact mount id settles it, whatever the name looks like. */
-    if (rec->has_mount_id)
+    if (!v->t->by_device && rec->has_mount_id)
         return mount_id_holds(rec, v);
     if (!rec->path_complete) {
         /* Linux 5.6-6.13 print a bare name: any fixed file might be it. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int copy_entry(struct mount_target *t, const struct mount_entry *e)
@@ -241,5 +242,42 @@ void mount_target_free(struct mount_target *t)
 
 bool mount_target_covers_path(const struct mount_target *t, const char *path)
 {
-    return mount_point_covers(t->mountpoint, path);
+    return !t->by_device && mount_point_covers(t->mountpoint, path);
+}
+
+/* "MAJ:MIN" in decimal. */
+static bool parse_dev_numbers(const char *s, unsigned *major, unsigned *minor)
+{
+    char *end;
+    errno = 0;
+    unsigned long ma = strtoul(s, &end, 10);
+    if (end == s || *end != ':' || errno || ma > 0xfff)
+        return false;
+    const char *m = end + 1;
+    unsigned long mi = strtoul(m, &end, 10);
+    if (end == m || *end || errno || mi > 0xfffff)
+        return false;
+    *major = (unsigned)ma;
+    *minor = (unsigned)mi;
+    return true;
+}
+
+int mount_target_resolve_device(struct mount_target *t, const char *device, uint64_t self_mnt_ns)
+{
+    memset(t, 0, sizeof(*t));
+    t->query = device;
+    t->by_device = true;
+    t->mount_id = -1;
+    t->mnt_ns = self_mnt_ns;
+    if (!parse_dev_numbers(device, &t->dev_major, &t->dev_minor)) {
+        struct stat st;
+        if (stat(device, &st) < 0)
+            return -errno;
+        if (!S_ISBLK(st.st_mode))
+            return -ENOTBLK;
+        t->dev_major = major(st.st_rdev);
+        t->dev_minor = minor(st.st_rdev);
+    }
+    t->mountpoint = strdup(device);
+    return t->mountpoint ? 0 : -ENOMEM;
 }

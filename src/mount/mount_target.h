@@ -22,6 +22,9 @@ struct mount_target {
      * that directory is on a mount whose server may not answer; its mount
      * is then the longest mount point covering PATH.  NULL otherwise. */
     char *stalled_at;
+    /* --dev: a filesystem by its device, mounted anywhere or nowhere (after
+     * a lazy umount): mount_id is -1 and mountpoint is the device as given. */
+    bool by_device;
 };
 
 /* Finds PATH's mount in our table (self).  live: PATH is resolved on this
@@ -32,6 +35,10 @@ struct mount_target {
  * the path. */
 int mount_target_resolve(struct mount_target *target, const char *path, const struct mount_ns *self,
                          uint64_t self_mnt_ns, bool live);
+/* --dev DEVICE: a block device node, or MAJ:MIN.  Returns 0 or -errno
+ * (-ENOTBLK for a path that is not a block device). */
+int mount_target_resolve_device(struct mount_target *target, const char *device,
+                                uint64_t self_mnt_ns);
 void mount_target_free(struct mount_target *target);
 
 /* Whether path (decoded, absolute in our namespace) lies on the target's
