@@ -2,7 +2,9 @@
  * devices, swap files, binfmt_misc F interpreters, NFS exports and nfsd
  * state, submounts, copies of the filesystem in other mount namespaces,
  * bind mounts of the filesystem elsewhere, overlays with a layer on it,
- * and FUSE connections whose backing files cannot be listed.  Each finder appends --mount records
+ * bound unix sockets, uprobes, fanotify groups, images mounted from a
+ * file, detached mounts, core dumps, and FUSE connections whose backing
+ * files cannot be listed.  Each finder appends --mount records
  * (source SOURCE_LOOP, ... with effect, possible and object set) and reports what it could not read
  * as warnings; none of them fails the run. */
 #ifndef LSHIDDEN_MOUNT_HOLDERS_H

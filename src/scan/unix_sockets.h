@@ -27,8 +27,13 @@ struct bound_sockets {
 };
 
 /* Fills out from the network namespaces of procs (proc_root/PID/ns/net:
- * the live /proc); reports what it could not read as warnings.  Returns 0
- * or -ENOMEM. */
+ * the live /proc), each but ours entered in a thread of its own; reports
+ * what it could not read as warnings.  Entering another user namespace's
+ * network namespace needs CAP_SYS_ADMIN there: without it only ours is
+ * read, and one warning names the rest.  Which process holds a socket is
+ * not said here (sock_diag does not know); the --mount finder looks for
+ * it among the fds of the few sockets on its target.  Returns 0 or
+ * -ENOMEM. */
 int bound_sockets_collect(struct bound_sockets *out, const char *proc_root,
                           const struct process_list *procs, struct warning_list *warnings);
 void bound_sockets_free(struct bound_sockets *list);
