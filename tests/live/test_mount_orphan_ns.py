@@ -59,8 +59,14 @@ class OrphanNamespaceTest(unittest.TestCase):
         pin = os.path.join(pins, "ns")
         open(pin, "w").close()
         self.addCleanup(os.unlink, pin)
-        subprocess.run(["unshare", f"--mount={pin}", "--propagation", "private", "true"],
-                       check=True, timeout=30)
+        # unshare(1) binds the new namespace from a helper child; on this
+        # kernel that bind now and then fails with EINVAL: try again.
+        for attempt in range(5):
+            made = subprocess.run(["unshare", f"--mount={pin}", "--propagation", "private",
+                                   "true"], capture_output=True, timeout=30)
+            if made.returncode == 0:
+                break
+        self.assertEqual(made.returncode, 0, made.stderr)
         self.addCleanup(lambda: umount(pin) and umount(pin, 2))
         # The premise: with no process in it, the namespace still has the
         # filesystem after umount here.
