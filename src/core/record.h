@@ -117,6 +117,10 @@ struct file_record {
     /* A perf_event fd's PMU type, from the kernel view (--mount). */
     bool has_perf_type;
     uint32_t perf_type;
+    /* An fsopen() fd's superblock, from the kernel view (--mount); 0:0
+     * when it made none yet. */
+    bool has_context_sb;
+    unsigned context_sb_major, context_sb_minor;
     size_t seq; /* insertion order, to make sorting stable */
 };
 

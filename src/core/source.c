@@ -67,5 +67,8 @@ const struct source_info source_table[SOURCE_COUNT] = {
     [SOURCE_CORE_DUMP] = {.list_order = 22, .name = "core-dump", .holder = "core-dump",
                           .holder_rank = 17, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
                           .one = "core dump being written", .many = "core dumps being written"},
+    [SOURCE_FS_CONTEXT] = {.list_order = 23, .name = "fs-context", .holder = "fs-context",
+                           .holder_rank = 18, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
+                           .one = "filesystem context", .many = "filesystem contexts"},
 };
 /* clang-format on */

@@ -31,6 +31,7 @@ enum file_source {
     SOURCE_IMAGE,
     SOURCE_DETACHED_MOUNT,
     SOURCE_CORE_DUMP,
+    SOURCE_FS_CONTEXT,
     SOURCE_COUNT
 };
 

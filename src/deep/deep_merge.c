@@ -523,18 +523,25 @@ static void forget_unchecked_mounts(struct scan_result *res)
     warning_list_drop_if(&res->warnings, unchecked_mount, NULL);
 }
 
-/* The fd row of a perf_event fd learns its PMU: the uprobe finder tells a
- * uprobe from any other perf event by it. */
-static void merge_perf(struct merge_state *m, const struct deep_object *perf)
+/* The fd row of a perf_event fd learns its PMU (the uprobe finder tells a
+ * uprobe from any other perf event by it), and that of an fsopen() fd the
+ * superblock it holds. */
+static void merge_fd_detail(struct merge_state *m, const struct deep_object *o)
 {
-    for (size_t r = 0; r < perf->nreaches; r++) {
-        const struct deep_reach *reach = &perf->reaches[r];
+    for (size_t r = 0; r < o->nreaches; r++) {
+        const struct deep_reach *reach = &o->reaches[r];
         for (size_t i = 0; i < m->res->records.len; i++) {
             struct file_record *rec = m->res->records.items[i];
-            if (rec->source == SOURCE_FD && rec->proc && rec->proc->pid == reach->pid &&
-                rec->has_fd && rec->fd == reach->fd && !rec->has_tid) {
+            if (rec->source != SOURCE_FD || !rec->proc || rec->proc->pid != reach->pid ||
+                !rec->has_fd || rec->fd != reach->fd || rec->has_tid)
+                continue;
+            if (o->kind == DEEP_OBJ_PERF) {
                 rec->has_perf_type = true;
-                rec->perf_type = perf->nslots;
+                rec->perf_type = o->nslots;
+            } else {
+                rec->has_context_sb = true;
+                rec->context_sb_major = o->dev_major;
+                rec->context_sb_minor = o->dev_minor;
             }
         }
     }
@@ -701,8 +708,8 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 merge_fuse_conn(&m, o);
             else if (o->kind == DEEP_OBJ_FUSE_OPEN)
                 merge_fuse_open(&m, o, i);
-            else if (o->kind == DEEP_OBJ_PERF)
-                merge_perf(&m, o);
+            else if (o->kind == DEEP_OBJ_PERF || o->kind == DEEP_OBJ_FSCONTEXT)
+                merge_fd_detail(&m, o);
         }
         merge_tasks(&m);
         mark_unchecked_rings(&m, !m.layout_warned);

@@ -97,5 +97,6 @@ void holders_find_fanotify(struct holder_scan *hs);
 void holders_find_images(struct holder_scan *hs);
 void holders_find_detached(struct holder_scan *hs);
 void holders_find_core_dumps(struct holder_scan *hs);
+void holders_find_fs_contexts(struct holder_scan *hs);
 
 #endif

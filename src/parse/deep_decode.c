@@ -69,6 +69,7 @@ static enum deep_object_kind kind_of_via(uint32_t via)
     case DEEP_VIA_FUSE_MAP: return DEEP_OBJ_FUSE_OPEN;
     case DEEP_VIA_TASK: return DEEP_OBJ_TASK;
     case DEEP_VIA_PERF: return DEEP_OBJ_PERF;
+    case DEEP_VIA_FSCONTEXT: return DEEP_OBJ_FSCONTEXT;
     default: return DEEP_OBJ_RING;
     }
 }
@@ -98,7 +99,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     memcpy(&rec, p, sizeof(rec));
     if (rec.len != sizeof(rec))
         return fail(err, off, "owner record of the wrong length");
-    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_PERF)
+    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_FSCONTEXT)
         return fail(err, off, "unknown way of reaching an object");
     if (rec.layout > DEEP_LAYOUT_FIXED_FILES)
         return fail(err, off, "unknown fixed-table layout");
@@ -107,7 +108,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
         return -ENOMEM;
     if (o->kind != kind_of_via(rec.via))
         return fail(err, off, "one object reached as two kinds");
-    if (o->kind == DEEP_OBJ_RING) {
+    if (o->kind == DEEP_OBJ_RING || o->kind == DEEP_OBJ_FSCONTEXT) {
         o->dev_major = KDEV_MAJOR(rec.dev);
         o->dev_minor = KDEV_MINOR(rec.dev);
     } else if (o->kind == DEEP_OBJ_TASK) {

@@ -18,6 +18,7 @@ enum deep_object_kind {
     DEEP_OBJ_TASK,      /* a task's references on a --mount target (files:
                            index is the fd, or a DEEP_REF_* value) */
     DEEP_OBJ_PERF,      /* a perf_event fd: nslots is its PMU type */
+    DEEP_OBJ_FSCONTEXT, /* an fsopen() fd: dev is the superblock it holds (0:0: none) */
 };
 
 /* One way an object was reached: a task's fd, mapping or registered ring

@@ -47,6 +47,9 @@ enum deep_via {
                                 task; slot = the fd, or a DEEP_REF_* index */
     DEEP_VIA_PERF = 9,       /* a perf_event fd (--mount only): owner = the
                                 event, nslots = its PMU type (attr.type) */
+    DEEP_VIA_FSCONTEXT = 10, /* an fsopen() fd (--mount only): owner = its
+                                fs_context, dev = the superblock it made
+                                (0 before FSCONFIG_CMD_CREATE) */
 };
 
 /* The most --mount targets whose superblocks the task references are

@@ -914,6 +914,33 @@ static __always_inline void perf_fd(struct bpf_iter__task_file *ctx, struct task
     bpf_seq_write(ctx->meta->seq, &s->owner, sizeof(s->owner));
 }
 
+/* fsopen() names its anon inode file "[fscontext]". */
+static __always_inline bool is_fscontext_file(struct file *file)
+{
+    char name[13] = {};
+    const unsigned char *p = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+    if (bpf_probe_read_kernel_str(name, sizeof(name), p) != 12)
+        return false;
+    return name[0] == '[' && name[1] == 'f' && name[2] == 's' && name[3] == 'c' && name[4] == 'o' &&
+           name[5] == 'n' && name[6] == 't' && name[7] == 'e' && name[8] == 'x' && name[9] == 't' &&
+           name[10] == ']';
+}
+
+/* An fs_context past FSCONFIG_CMD_CREATE holds its superblock, mounted or
+ * not: which one /proc cannot tell. */
+static __always_inline void fscontext_fd(struct bpf_iter__task_file *ctx, struct task_struct *task,
+                                         struct file *file)
+{
+    struct scratch *s = get_scratch();
+    struct fs_context *fc = BPF_CORE_READ(file, private_data);
+    if (!s || !fc)
+        return;
+    owner_header(&s->owner, task, DEEP_VIA_FSCONTEXT, ctx->fd, (u64)fc);
+    struct dentry *root = BPF_CORE_READ(fc, root);
+    s->owner.dev = root ? BPF_CORE_READ(root, d_sb, s_dev) : 0;
+    bpf_seq_write(ctx->meta->seq, &s->owner, sizeof(s->owner));
+}
+
 SEC("iter/task_file")
 int deep_files(struct bpf_iter__task_file *ctx)
 {
@@ -933,6 +960,8 @@ int deep_files(struct bpf_iter__task_file *ctx)
             emit_ring(ctx->meta, task, file, DEEP_VIA_FD, ctx->fd, 1, seq_start);
         else if (ntarget_devs && !resume_key && is_perf_file(file))
             perf_fd(ctx, task, file);
+        else if (ntarget_devs && !resume_key && is_fscontext_file(file))
+            fscontext_fd(ctx, task, file);
         return 0;
     }
     fuse_file(ctx, task, file, inode, magic, seq_start);

@@ -115,6 +115,9 @@ struct fs_struct {
 struct mm_struct {
     struct file *exe_file;
 };
+struct fs_context {
+    struct dentry *root;
+};
 struct perf_event_attr {
     __u32 type;
 };
