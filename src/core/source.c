@@ -70,5 +70,10 @@ const struct source_info source_table[SOURCE_COUNT] = {
     [SOURCE_FS_CONTEXT] = {.list_order = 23, .name = "fs-context", .holder = "fs-context",
                            .holder_rank = 18, .match = MATCH_FOUND, .wording = WORDING_OBJECT,
                            .one = "filesystem context", .many = "filesystem contexts"},
+    /* Rows of the kernel view, matched by mount id like a process's own. */
+    [SOURCE_IN_FLIGHT] = {.list_order = 24, .name = "in-flight", .holder = "in-flight",
+                          .hidden = true, .holder_rank = 19, .match = MATCH_PROCESS_REF,
+                          .wording = WORDING_OBJECT, .one = "file in flight",
+                          .many = "files in flight"},
 };
 /* clang-format on */

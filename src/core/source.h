@@ -32,6 +32,7 @@ enum file_source {
     SOURCE_DETACHED_MOUNT,
     SOURCE_CORE_DUMP,
     SOURCE_FS_CONTEXT,
+    SOURCE_IN_FLIGHT,
     SOURCE_COUNT
 };
 

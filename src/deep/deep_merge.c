@@ -547,6 +547,30 @@ static void merge_fd_detail(struct merge_state *m, const struct deep_object *o)
     }
 }
 
+/* Files sent to a socket with SCM_RIGHTS and not received: rows of the
+ * receiving socket's process (the first that has it), held by the kernel. */
+static void merge_inflight(struct merge_state *m, const struct deep_object *sock)
+{
+    const struct process_info *proc = NULL;
+    const struct deep_reach *reach = NULL;
+    for (size_t r = 0; !proc && r < sock->nreaches; r++)
+        if ((proc = find_process(m, sock->reaches[r].pid)))
+            reach = &sock->reaches[r];
+    for (size_t i = 0; proc && i < sock->nfiles; i++) {
+        struct file_record *rec = record_list_add(&m->res->records, proc, SOURCE_IN_FLIGHT);
+        char text[160];
+        if (!rec)
+            return;
+        snprintf(text, sizeof(text),
+                 "sent with SCM_RIGHTS to the socket at fd %d, not received yet", reach->fd);
+        rec->note = arena_strdup(&m->res->arena, text);
+        snprintf(text, sizeof(text), "read or close fd %d of %d, or kill %d", reach->fd,
+                 (int)proc->pid, (int)proc->pid);
+        rec->hint = arena_strdup(&m->res->arena, text);
+        apply_file(m, rec, &sock->files[i]);
+    }
+}
+
 static enum file_source ref_source(uint32_t index)
 {
     switch (index) {
@@ -710,6 +734,8 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 merge_fuse_open(&m, o, i);
             else if (o->kind == DEEP_OBJ_PERF || o->kind == DEEP_OBJ_FSCONTEXT)
                 merge_fd_detail(&m, o);
+            else if (o->kind == DEEP_OBJ_INFLIGHT)
+                merge_inflight(&m, o);
         }
         merge_tasks(&m);
         mark_unchecked_rings(&m, !m.layout_warned);

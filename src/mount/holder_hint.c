@@ -113,6 +113,7 @@ static const char *holder_hint(struct arena *arena, const struct file_record *re
     case SOURCE_DETACHED_MOUNT:
     case SOURCE_CORE_DUMP:
     case SOURCE_FS_CONTEXT:
+    case SOURCE_IN_FLIGHT:
     case SOURCE_COUNT: break;
     }
     return NULL;

@@ -19,6 +19,7 @@ enum deep_object_kind {
                            index is the fd, or a DEEP_REF_* value) */
     DEEP_OBJ_PERF,      /* a perf_event fd: nslots is its PMU type */
     DEEP_OBJ_FSCONTEXT, /* an fsopen() fd: dev is the superblock it holds (0:0: none) */
+    DEEP_OBJ_INFLIGHT,  /* an AF_UNIX socket: files sent to it and not received */
 };
 
 /* One way an object was reached: a task's fd, mapping or registered ring

@@ -50,6 +50,10 @@ enum deep_via {
     DEEP_VIA_FSCONTEXT = 10, /* an fsopen() fd (--mount only): owner = its
                                 fs_context, dev = the superblock it made
                                 (0 before FSCONFIG_CMD_CREATE) */
+    DEEP_VIA_INFLIGHT = 11,  /* an AF_UNIX socket fd (--mount only) whose
+                                receive queue holds files sent with
+                                SCM_RIGHTS: owner = the sock, slots = those
+                                files on a target (index: position) */
 };
 
 /* The most --mount targets whose superblocks the task references are

@@ -65,6 +65,19 @@ print(fd, flush=True)
 sys.stdin.read()
 """
 
+# Sends an fd of argv[1] to its own socketpair with SCM_RIGHTS, closes it,
+# and never receives it: the message holds the file.  Prints the receiving
+# socket's fd.
+INFLIGHT_CLIENT = r"""
+import array, os, socket, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+os.close(fd)
+print(b.fileno(), flush=True)
+sys.stdin.read()
+"""
+
 
 @unittest.skipUnless(is_root(), "mounting and fanotify need root")
 class FdKindsTest(unittest.TestCase):
@@ -141,6 +154,26 @@ class FdKindsTest(unittest.TestCase):
         result, doc = run_json("--mount", mnt)
         self.assertEqual([r for r in doc["files"] if r["pid"] == proc.pid], [])
         self.assertIn(result.returncode, (1, 3), describe(result))
+
+    def test_file_in_flight_over_scm_rights(self):
+        mnt = self.tmpfs("inflight")
+        path = os.path.join(mnt, "sent")
+        proc, sock_fd = self.client(INFLIGHT_CLIENT, path)
+        self.addCleanup(lambda: os.path.exists(path) and os.unlink(path))
+        # The premise: no process has the file open, yet the mount is busy.
+        for fd in os.listdir(f"/proc/{proc.pid}/fd"):
+            self.assertNotEqual(os.readlink(f"/proc/{proc.pid}/fd/{fd}"), path)
+        self.assertEqual(umount(mnt), errno.EBUSY)
+        result, doc = run_json("--mount", mnt)
+        self.assertEqual(result.returncode, 0, describe(result))
+        rows = [r for r in doc["files"] if r["holder"] == "in-flight"]
+        st = os.stat(path)
+        self.assertEqual([(r["pid"], r["path"], r["inode"], r["possible"], r["hidden"],
+                           r["method"], r["hint"]) for r in rows],
+                         [(proc.pid, path, st.st_ino, False, True, "bpf",
+                           f"read or close fd {sock_fd} of {proc.pid}, or kill {proc.pid}")],
+                         doc["files"])
+        self.assertIn(f"socket at fd {sock_fd}", rows[0]["note"])
 
     def test_detached_mount_fd(self):
         mnt = self.tmpfs("detached")

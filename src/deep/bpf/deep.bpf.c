@@ -941,6 +941,86 @@ static __always_inline void fscontext_fd(struct bpf_iter__task_file *ctx, struct
     bpf_seq_write(ctx->meta->seq, &s->owner, sizeof(s->owner));
 }
 
+#define SOCKFS_MAGIC 0x534F434BUL
+#define AF_UNIX_     1
+#define SCM_MAX_FD_  253
+/* skbs looked at per receive queue: a queue longer than this is cut. */
+#define INFLIGHT_SKBS 1024
+
+struct inflight_files {
+    struct listing *l;
+    struct scm_fp_list *fpl;
+    u32 base; /* files of earlier skbs */
+};
+
+static long inflight_file(u32 i, void *data)
+{
+    struct inflight_files *f = data;
+    struct file *file = NULL;
+    if (i >= SCM_MAX_FD_)
+        return 1;
+    bpf_probe_read_kernel(&file, sizeof(file), &f->fpl->fp[i]);
+    if (!file || !on_target(BPF_CORE_READ(file, f_inode)))
+        return 0;
+    if (f->l->budget < SLOT_WORST) {
+        task_refs_cut = 1;
+        return 1;
+    }
+    emit_slot(f->l, f->base + i, file);
+    return 0;
+}
+
+struct inflight_walk {
+    struct listing *l;
+    struct sk_buff *skb, *head;
+    u32 files;
+};
+
+static long inflight_skb(u32 i, void *data)
+{
+    struct inflight_walk *w = data;
+    struct sk_buff *skb = w->skb;
+    if (!skb || skb == w->head)
+        return 1;
+    struct unix_skb_parms *cb = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
+    struct scm_fp_list *fpl = BPF_CORE_READ(cb, fp);
+    if (fpl) {
+        u32 count = (u32)BPF_CORE_READ(fpl, count);
+        struct inflight_files f = {.l = w->l, .fpl = fpl, .base = w->files};
+        bpf_loop(count < SCM_MAX_FD_ ? count : SCM_MAX_FD_, inflight_file, &f, 0);
+        w->files += count;
+    }
+    w->skb = BPF_CORE_READ(skb, next);
+    return 0;
+}
+
+/* An AF_UNIX socket's unread messages: the files they carry are held by
+ * the kernel, in no fd table, until they are received. */
+static __always_inline void inflight_fd(struct bpf_iter__task_file *ctx, struct task_struct *task,
+                                        struct file *file, u64 seq_start)
+{
+    struct socket *sock = BPF_CORE_READ(file, private_data);
+    struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+    if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX_ ||
+        !BPF_CORE_READ(sk, sk_receive_queue.qlen))
+        return;
+    struct scratch *s = get_scratch();
+    if (!s)
+        return;
+    struct seq_file *seq = ctx->meta->seq;
+    owner_header(&s->owner, task, DEEP_VIA_INFLIGHT, ctx->fd, (u64)sk);
+    s->owner.lists_slots = claim((u64)sk, 5ULL << 56 | ctx->meta->seq_num);
+    bpf_seq_write(seq, &s->owner, sizeof(s->owner));
+    if (!s->owner.lists_slots)
+        return;
+    struct listing l = {.seq = seq, .s = s, .owner_key = (u64)sk};
+    l.budget = seq_budget(seq, seq_start);
+    struct inflight_walk w = {
+        .l = &l, .head = (void *)sk + bpf_core_field_offset(struct sock, sk_receive_queue)};
+    w.skb = BPF_CORE_READ(sk, sk_receive_queue.next);
+    bpf_loop(INFLIGHT_SKBS, inflight_skb, &w, 0);
+}
+
 SEC("iter/task_file")
 int deep_files(struct bpf_iter__task_file *ctx)
 {
@@ -955,6 +1035,11 @@ int deep_files(struct bpf_iter__task_file *ctx)
     if (ntarget_devs && !resume_key && on_target(inode))
         task_ref(ctx->meta, task, file, ctx->fd, seq_start);
     unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+    if (magic == SOCKFS_MAGIC) {
+        if (ntarget_devs && !resume_key)
+            inflight_fd(ctx, task, file, seq_start);
+        return 0;
+    }
     if (magic == ANON_INODE_FS_MAGIC) {
         if (is_ring_file(file))
             emit_ring(ctx->meta, task, file, DEEP_VIA_FD, ctx->fd, 1, seq_start);

@@ -115,6 +115,33 @@ struct fs_struct {
 struct mm_struct {
     struct file *exe_file;
 };
+/* AF_UNIX receive queues: files sent with SCM_RIGHTS and not received
+ * yet ride in each skb's control block. */
+struct sock_common {
+    unsigned short skc_family;
+};
+struct sk_buff {
+    struct sk_buff *next;
+    char cb[48];
+};
+struct sk_buff_head {
+    struct sk_buff *next;
+    __u32 qlen;
+};
+struct sock {
+    struct sock_common __sk_common;
+    struct sk_buff_head sk_receive_queue;
+};
+struct socket {
+    struct sock *sk;
+};
+struct scm_fp_list {
+    short count;
+    struct file *fp[253];
+};
+struct unix_skb_parms {
+    struct scm_fp_list *fp;
+};
 struct fs_context {
     struct dentry *root;
 };
