@@ -181,6 +181,7 @@ static void find_holders(struct run *run, const struct mount_target *target,
         .arena = &res->arena,
         .records = records,
         .warnings = &res->warnings,
+        .kernel_view = run->deep && run->deep->targets.ndevs && !run->deep->task_refs_cut,
     };
     struct record_list all;
     record_list_init(&all, &res->arena);

@@ -232,4 +232,5 @@ void holders_find_all(struct holder_scan *hs)
     holders_find_detached(hs); /* after the namespaces: their tables are loaded */
     holders_find_core_dumps(hs);
     holders_find_fs_contexts(hs);
+    holders_find_inflight(hs);
 }

@@ -61,6 +61,9 @@ struct holder_scan {
      * read them here. */
     const struct record_list *all_rows;
     struct warning_list *warnings;
+    /* The kernel view read the target's references (task refs, unix
+     * receive queues): what only /proc could guess at is known. */
+    bool kernel_view;
     struct ns_copies copies; /* zeroed by the caller; holder_scan_free() */
 };
 
@@ -98,5 +101,6 @@ void holders_find_images(struct holder_scan *hs);
 void holders_find_detached(struct holder_scan *hs);
 void holders_find_core_dumps(struct holder_scan *hs);
 void holders_find_fs_contexts(struct holder_scan *hs);
+void holders_find_inflight(struct holder_scan *hs);
 
 #endif

@@ -174,6 +174,13 @@ class FdKindsTest(unittest.TestCase):
                            f"read or close fd {sock_fd} of {proc.pid}, or kill {proc.pid}")],
                          doc["files"])
         self.assertIn(f"socket at fd {sock_fd}", rows[0]["note"])
+        # /proc alone: fdinfo counts the files, without naming them.
+        result, doc = run_json("--mount", mnt, "--no-deep")
+        self.assertEqual(result.returncode, 3, describe(result))
+        rows = [r for r in doc["files"] if r["holder"] == "in-flight"]
+        self.assertEqual([(r["pid"], r["fd"], r["possible"], r["object"]) for r in rows],
+                         [(proc.pid, sock_fd, True,
+                           f"1 file sent to socket fd {sock_fd}, not received")], doc["files"])
 
     def test_detached_mount_fd(self):
         mnt = self.tmpfs("detached")
