@@ -141,6 +141,17 @@ static struct file_record *scan_link_source(struct proc_ctx *ctx, const char *en
     return rec;
 }
 
+/* A thread's own cwd or root: one that exited meanwhile is no warning. */
+static void scan_thread_link(struct proc_ctx *ctx, const char *entry, enum file_source source)
+{
+    struct read_buf *link = &ctx->out->link_buf;
+    if (read_link_at(ctx->dirfd, entry, link) < 0)
+        return;
+    struct file_record *rec = proc_ctx_emit(ctx, source);
+    if (rec)
+        fill_from_link(ctx, rec, ctx->dirfd, entry, link);
+}
+
 static void scan_fd(struct proc_ctx *ctx, void **states, int fd_dirfd, const char *name, int fd)
 {
     struct read_buf *link = &ctx->out->link_buf;
@@ -193,11 +204,12 @@ static void scan_fds(struct proc_ctx *ctx, void **states)
     scan_fds_in(ctx, states, "fd");
 }
 
-/* Whether two tasks share one fd table (kcmp(2) KCMP_FILES); an error
- * (a task gone, a kernel without kcmp) counts as sharing. */
-static bool same_fd_table(pid_t a, pid_t b)
+/* Whether two tasks share one table of the kind (kcmp(2) KCMP_FILES or
+ * KCMP_FS); an error (a task gone, a kernel without kcmp) counts as
+ * sharing. */
+static bool same_table(pid_t a, pid_t b, int kind)
 {
-    long r = syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0);
+    long r = syscall(SYS_kcmp, a, b, kind, 0, 0);
     return r != 1 && r != 2;
 }
 
@@ -206,11 +218,23 @@ struct tid_list {
     size_t len, cap;
 };
 
-/* Threads whose fd table is not their leader's (unshare(CLONE_FILES), or
- * a leader that exited while they run): /proc/PID/fd shows only the
- * leader's, so each other table is read once, from one of its threads,
- * and its rows carry that tid. */
-static void scan_thread_fd_tables(struct proc_ctx *ctx, void **states)
+/* Whether tid's table of the kind is new: not its leader's, and not one
+ * an earlier thread in seen already showed (then tid is added to seen). */
+static bool new_table(pid_t pid, pid_t tid, int kind, struct tid_list *seen)
+{
+    if (same_table(pid, tid, kind))
+        return false;
+    for (size_t i = 0; i < seen->len; i++)
+        if (same_table(seen->items[i], tid, kind))
+            return false;
+    return VEC_APPEND(seen, tid) == 0;
+}
+
+/* Threads whose fd table, or cwd and root, are not their leader's
+ * (unshare(CLONE_FILES) or unshare(CLONE_FS), or a leader that exited
+ * while they run): /proc/PID shows only the leader's, so each other table
+ * is read once, from one of its threads, and its rows carry that tid. */
+static void scan_thread_tables(struct proc_ctx *ctx, void **states)
 {
     int task_fd = openat(ctx->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dir = task_fd >= 0 ? fdopendir(task_fd) : NULL;
@@ -219,26 +243,29 @@ static void scan_thread_fd_tables(struct proc_ctx *ctx, void **states)
             close(task_fd);
         return; /* the process is gone, or a fixture tree without task/ */
     }
-    struct tid_list tables = {0}; /* one thread per table already read */
+    struct tid_list fd_tables = {0}, fs_tables = {0};
     struct dirent *de;
     uint64_t tid;
     pid_t pid = ctx->proc->pid;
+    char name[48];
     while ((de = readdir(dir))) {
-        if (!decimal_name_parse(de->d_name, INT32_MAX, &tid) || (pid_t)tid == pid ||
-            same_fd_table(pid, (pid_t)tid))
+        if (!decimal_name_parse(de->d_name, INT32_MAX, &tid) || (pid_t)tid == pid)
             continue;
-        bool seen = false;
-        for (size_t i = 0; i < tables.len && !seen; i++)
-            seen = same_fd_table(tables.items[i], (pid_t)tid);
-        if (seen || VEC_APPEND(&tables, (pid_t)tid) < 0)
-            continue;
-        char name[48];
-        snprintf(name, sizeof(name), "task/%d/fd", (int)tid);
         ctx->tid = (pid_t)tid;
-        scan_fds_in(ctx, states, name);
+        if (new_table(pid, (pid_t)tid, KCMP_FILES, &fd_tables)) {
+            snprintf(name, sizeof(name), "task/%d/fd", (int)tid);
+            scan_fds_in(ctx, states, name);
+        }
+        if (new_table(pid, (pid_t)tid, KCMP_FS, &fs_tables)) {
+            snprintf(name, sizeof(name), "task/%d/cwd", (int)tid);
+            scan_thread_link(ctx, name, SOURCE_CWD);
+            snprintf(name, sizeof(name), "task/%d/root", (int)tid);
+            scan_thread_link(ctx, name, SOURCE_ROOT);
+        }
         ctx->tid = 0;
     }
-    free(tables.items);
+    free(fd_tables.items);
+    free(fs_tables.items);
     closedir(dir);
 }
 
@@ -437,7 +464,7 @@ static void scan_process(struct scan_worker *w, struct process_info *proc)
     }
     scan_fds(&ctx, w->states);
     if (w->cfg->all && w->cfg->live)
-        scan_thread_fd_tables(&ctx, w->states);
+        scan_thread_tables(&ctx, w->states);
     scan_maps(&ctx, w->states, exe);
     for (size_t i = 0; i < file_handler_count; i++)
         if (file_handlers[i]->finish)

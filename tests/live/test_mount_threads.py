@@ -7,6 +7,8 @@ and fuser miss what such a thread holds.
   thread's tid, with the kernel view and without it.
 - A process whose leader exited (a zombie) while a thread holding an fd on
   the mount runs: the same.
+- A thread that called unshare(CLONE_FS) and changed into the mount: its
+  cwd, with its tid.
 
 Runs in a private mount namespace of its own.  Needs root.  Environment:
 see tests/pylib/lshidden_test.py.
@@ -31,9 +33,17 @@ libc = ctypes.CDLL(None, use_errno=True)
 CLONE_FILES = 0x400
 mode, path = sys.argv[1], sys.argv[2]
 ready = threading.Event()
+CLONE_FS = 0x200
 def hold():
     if mode == "unshare":
         assert libc.unshare(CLONE_FILES) == 0, ctypes.get_errno()
+    if mode == "own-cwd":
+        assert libc.unshare(CLONE_FS) == 0, ctypes.get_errno()
+        os.chdir(os.path.dirname(path))
+        print(threading.get_native_id(), -1, flush=True)
+        ready.set()
+        sys.stdin.read()
+        os._exit(0)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     print(threading.get_native_id(), fd, flush=True)
     ready.set()
@@ -100,6 +110,18 @@ class ThreadTablesTest(unittest.TestCase):
 
     def test_thread_with_its_own_fd_table(self):
         self.check(*self.start("unshare"))
+
+    def test_thread_with_its_own_cwd(self):
+        proc, tid, _, path = self.start("own-cwd")
+        mnt = os.path.dirname(path)
+        self.assertNotEqual(os.readlink(f"/proc/{proc.pid}/cwd"), mnt)
+        self.assertEqual(os.readlink(f"/proc/{proc.pid}/task/{tid}/cwd"), mnt)
+        self.assertEqual(umount(self.mnt), errno.EBUSY)
+        result, doc = run_json("--mount", self.mnt)
+        self.assertEqual(result.returncode, 0, describe(result))
+        rows = [r for r in doc["files"] if r["pid"] == proc.pid]
+        self.assertEqual([(r["source"], r["tid"], r["path"], r["possible"]) for r in rows],
+                         [("cwd", tid, mnt, False)], doc["files"])
 
     def test_thread_of_an_exited_leader(self):
         proc, tid, fd, path = self.start("zombie-leader")
