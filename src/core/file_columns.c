@@ -44,7 +44,7 @@ const struct column_info file_column_table[COL_COUNT] = {
     [COL_SOURCE] = {
         .name = "SOURCE", .json_key = "source", .kind = COLKIND_STRING, .width_hint = 11,
         .flags = COLF_DEFAULT,
-        .help = "where the reference lives: fd, cwd, root, exe, mmap, uring-fixed, uring-ring, fuse-backing (--mount adds loop, swap, binfmt_misc, nfs-export, nfsd-state, submount, mount-namespace, bind, overlay, unix-socket, uprobe, fanotify, erofs-image, detached-mount, core-dump, fs-context, in-flight)",
+        .help = "where the reference lives: fd, cwd, root, exe, mmap, uring-fixed, uring-ring, fuse-backing (--mount adds loop, swap, binfmt_misc, nfs-export, nfsd-state, submount, mount-namespace, bind, overlay, unix-socket, uprobe, fanotify, erofs-image, detached-mount, core-dump, fs-context, in-flight, syscall)",
     },
     [COL_HIDDEN] = {
         .name = "HIDDEN", .json_key = "hidden", .kind = COLKIND_BOOL, .width_hint = 3,

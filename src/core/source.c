@@ -75,5 +75,8 @@ const struct source_info source_table[SOURCE_COUNT] = {
                           .hidden = true, .holder_rank = 19, .match = MATCH_PROCESS_REF,
                           .wording = WORDING_OBJECT, .one = "file in flight",
                           .many = "files in flight"},
+    [SOURCE_SYSCALL] = {.list_order = 25, .name = "syscall", .holder = "process",
+                        .process_reference = true, .holder_rank = 0, .match = MATCH_FOUND,
+                        .wording = WORDING_OBJECT},
 };
 /* clang-format on */

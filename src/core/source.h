@@ -33,6 +33,7 @@ enum file_source {
     SOURCE_CORE_DUMP,
     SOURCE_FS_CONTEXT,
     SOURCE_IN_FLIGHT,
+    SOURCE_SYSCALL,
     SOURCE_COUNT
 };
 

@@ -233,4 +233,5 @@ void holders_find_all(struct holder_scan *hs)
     holders_find_core_dumps(hs);
     holders_find_fs_contexts(hs);
     holders_find_inflight(hs);
+    holders_find_blocked_syscalls(hs);
 }

@@ -86,7 +86,8 @@ static const char *holder_hint(struct arena *arena, const struct file_record *re
     case SOURCE_URING_RING:
     case SOURCE_URING_FIXED:
     case SOURCE_UNIX_SOCKET:
-    case SOURCE_FANOTIFY: return process_hint(arena, rec->proc);
+    case SOURCE_FANOTIFY:
+    case SOURCE_SYSCALL: return process_hint(arena, rec->proc);
     case SOURCE_FUSE_BACKING: return fuse_hint(arena, rec);
     case SOURCE_LOOP: return rec->object ? hint(arena, "losetup -d %s", rec->object) : NULL;
     case SOURCE_SWAP: return path ? hint(arena, "swapoff %s", path) : NULL;

@@ -102,5 +102,6 @@ void holders_find_detached(struct holder_scan *hs);
 void holders_find_core_dumps(struct holder_scan *hs);
 void holders_find_fs_contexts(struct holder_scan *hs);
 void holders_find_inflight(struct holder_scan *hs);
+void holders_find_blocked_syscalls(struct holder_scan *hs);
 
 #endif

@@ -55,3 +55,46 @@ bool kernel_release_at_least(const struct kernel_release *k, unsigned major, uns
         return k->minor > minor;
     return k->patch >= patch;
 }
+
+/* One hex "0x..." word at *p, up to a space or the end. */
+static bool hex_word(const char **p, const char *end, uint64_t *value)
+{
+    const char *q = *p;
+    if (end - q < 3 || q[0] != '0' || q[1] != 'x')
+        return false;
+    uint64_t v = 0;
+    for (q += 2; q < end && *q != ' ' && *q != '\n'; q++) {
+        int d = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 : -1;
+        if (d < 0 || v >> 60)
+            return false;
+        v = v << 4 | (uint64_t)d;
+    }
+    if (q == *p + 2)
+        return false;
+    *value = v;
+    *p = q < end ? q + 1 : q;
+    return true;
+}
+
+int task_syscall_parse(const char *buf, size_t len, long *nr, uint64_t *arg0, uint64_t *arg1,
+                       uint64_t *pc)
+{
+    const char *p = buf, *end = buf + len;
+    long n = 0;
+    const char *start = p;
+    while (p < end && *p >= '0' && *p <= '9' && p - start < 6)
+        n = n * 10 + (*p++ - '0');
+    if (p == start || p >= end || *p != ' ')
+        return -EINVAL;
+    p++;
+    if (!hex_word(&p, end, arg0) || !hex_word(&p, end, arg1))
+        return -EINVAL;
+    /* The rest: four more arguments, the stack pointer, and the PC last. */
+    uint64_t word = *arg1;
+    while (p < end && *p != '\n')
+        if (!hex_word(&p, end, &word))
+            return -EINVAL;
+    *nr = n;
+    *pc = word;
+    return 0;
+}

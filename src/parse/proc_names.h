@@ -31,4 +31,12 @@ struct kernel_release kernel_release_parse(const char *text);
 bool kernel_release_at_least(const struct kernel_release *k, unsigned major, unsigned minor,
                              unsigned patch);
 
+/* /proc/PID/task/TID/syscall of a thread blocked in a system call:
+ * "NR ARG0 ARG1 ... SP PC" (decimal, then hex).  Returns 0 with the number,
+ * the first two arguments and the user PC (0 for a kernel thread), or
+ * -EINVAL for "running", "-1 ..." (not in a system call) and anything
+ * malformed. */
+int task_syscall_parse(const char *buf, size_t len, long *nr, uint64_t *arg0, uint64_t *arg1,
+                       uint64_t *pc);
+
 #endif

@@ -9,6 +9,8 @@ and fuser miss what such a thread holds.
   the mount runs: the same.
 - A thread that called unshare(CLONE_FS) and changed into the mount: its
   cwd, with its tid.
+- A thread blocked in read(2) on an fd another thread closed: the call
+  holds the file; /proc names only the fd number, so a possible holder.
 
 Runs in a private mount namespace of its own.  Needs root.  Environment:
 see tests/pylib/lshidden_test.py.
@@ -55,6 +57,23 @@ ready.wait()
 if mode == "zombie-leader":
     libc.pthread_exit(None)
 t.join()
+"""
+
+# A thread blocked in read(2) on a FIFO of argv[1] whose fd the main thread
+# then closes: the call still holds the file.  Prints "TID FD", then waits
+# for stdin to close.
+BLOCKED = r"""
+import os, sys, threading, time
+path = sys.argv[1]
+os.mkfifo(path)
+fd = os.open(path, os.O_RDWR)
+t = threading.Thread(target=lambda: os.read(fd, 1), daemon=True)
+t.start()
+time.sleep(0.2)
+os.close(fd)
+# Keep the number free: an fd reusing it would hide the closed one.
+print(t.native_id, fd, flush=True)
+sys.stdin.read()
 """
 
 
@@ -122,6 +141,28 @@ class ThreadTablesTest(unittest.TestCase):
         rows = [r for r in doc["files"] if r["pid"] == proc.pid]
         self.assertEqual([(r["source"], r["tid"], r["path"], r["possible"]) for r in rows],
                          [("cwd", tid, mnt, False)], doc["files"])
+
+    def test_thread_blocked_on_a_closed_fd(self):
+        path = os.path.join(self.mnt, "fifo")
+        proc = subprocess.Popen([sys.executable, "-c", BLOCKED, path], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        self.addCleanup(proc.wait, 30)
+        self.addCleanup(proc.kill)  # the reader never returns
+        self.addCleanup(proc.stdin.close)
+        self.addCleanup(proc.stdout.close)
+        tid, fd = map(int, proc.stdout.readline().split())
+        self.addCleanup(lambda: os.path.exists(path) and os.unlink(path))
+        links = [os.readlink(f"/proc/{proc.pid}/fd/{n}") for n in os.listdir(f"/proc/{proc.pid}/fd")]
+        self.assertNotIn(path, links)
+        self.assertEqual(umount(self.mnt), errno.EBUSY)
+        result, doc = run_json("--mount", self.mnt)
+        self.assertEqual(result.returncode, 3, describe(result))
+        rows = [r for r in doc["files"] if r["pid"] == proc.pid]
+        self.assertEqual([(r["source"], r["holder"], r["tid"], r["fd"], r["possible"], r["object"])
+                          for r in rows],
+                         [("syscall", "process", tid, fd, True,
+                           f"thread {tid} blocked in read on fd {fd}, closed since")],
+                         doc["files"])
 
     def test_thread_of_an_exited_leader(self):
         proc, tid, fd, path = self.start("zombie-leader")
