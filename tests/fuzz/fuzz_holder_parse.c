@@ -14,6 +14,7 @@
 #include "parse/fanotify_parse.h"
 #include "parse/holder_parse.h"
 #include "parse/overlay_options.h"
+#include "parse/proc_names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -117,6 +118,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < group.nmarks; i++)
         REQUIRE(group.marks[i].kind <= FANOTIFY_MARK_INODE && group.marks[i].mnt_id >= 0);
     fanotify_group_free(&group);
+
+    /* A thread's syscall line: the PC is the last of the words read. */
+    long nr;
+    uint64_t a0, a1, pc;
+    if (task_syscall_parse(buf, size, &nr, &a0, &a1, &pc) == 0)
+        REQUIRE(nr >= 0 && nr < 1000000);
 
     /* Overlay options come from libmount as a C string. */
     char *options = malloc(size + 1);
