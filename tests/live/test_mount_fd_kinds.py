@@ -5,6 +5,8 @@ fuser do not connect to the mount.
   the target and an event queued: the event holds the file, umount fails
   with EBUSY; from /proc the group is a possible holder.  A group that
   reports file handles holds nothing and is not listed.
+- Kinds that do not hold: inotify watches, epoll, process accounting
+  (acct(2), which umount switches off): never listed.
 - A detached mount (open_tree(OPEN_TREE_CLONE)) of the target's
   filesystem held by an fd: umount succeeds, and the filesystem lives on
   through the fd.
@@ -14,6 +16,7 @@ umount in a copy of the namespace) before lshidden is asked.  Runs in a
 private mount namespace of its own.  Needs root.  Environment: see
 tests/pylib/lshidden_test.py.
 """
+import ctypes
 import errno
 import os
 import subprocess
@@ -181,6 +184,22 @@ class FdKindsTest(unittest.TestCase):
         self.assertEqual([(r["pid"], r["fd"], r["possible"], r["object"]) for r in rows],
                          [(proc.pid, sock_fd, True,
                            f"1 file sent to socket fd {sock_fd}, not received")], doc["files"])
+
+    def test_process_accounting_does_not_hold(self):
+        # acct(2) is host-wide: switched on for as short a time as it can be,
+        # and off on every path.
+        mnt = self.tmpfs("acct")
+        path = os.path.join(mnt, "pacct")
+        open(path, "w").close()
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.acct(path.encode()) != 0:
+            self.skipTest(f"acct(2): {os.strerror(ctypes.get_errno())}")
+        self.addCleanup(libc.acct, None)
+        result, doc = run_json("--mount", mnt)
+        self.assertEqual(doc["files"], [], describe(result))
+        self.assertIn(result.returncode, (1, 3), describe(result))
+        # The premise: umount succeeds, and switches accounting off.
+        self.assertEqual(umount(mnt), 0)
 
     def test_detached_mount_fd(self):
         mnt = self.tmpfs("detached")
