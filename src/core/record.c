@@ -1,6 +1,7 @@
 #include "core/record.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,4 +128,11 @@ enum file_type file_type_from_mode(mode_t mode)
     case S_IFBLK: return FTYPE_BLK;
     default: return FTYPE_UNKNOWN;
     }
+}
+
+const char *fd_release_hint(struct arena *arena, const char *verb, int fd, pid_t pid)
+{
+    char hint[96];
+    snprintf(hint, sizeof(hint), "%s fd %d of %d, or kill %d", verb, fd, (int)pid, (int)pid);
+    return arena_strdup(arena, hint);
 }

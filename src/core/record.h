@@ -136,6 +136,10 @@ struct record_list {
 void record_list_init(struct record_list *list, struct arena *arena);
 /* Returns a zeroed record appended to the list (all values unknown, hidden
  * as its source says), or NULL on allocation failure. */
+/* "VERB fd FD of PID, or kill PID" in arena: the HINT of a holder that is
+ * one fd of a process (verb "close", or "read or close"). */
+const char *fd_release_hint(struct arena *arena, const char *verb, int fd, pid_t pid);
+
 struct file_record *record_list_add(struct record_list *list, const struct process_info *proc,
                                     enum file_source source);
 /* Appends every row of src (the rows stay in src's arena). */

@@ -430,9 +430,7 @@ static void merge_fuse_open(struct merge_state *m, const struct deep_object *ope
                      "closed",
                      client->fd, (int)client->pid);
         rec->note = arena_strdup(&m->res->arena, note);
-        snprintf(note, sizeof(note), "close fd %d of %d, or kill %d", client->fd, (int)client->pid,
-                 (int)client->pid);
-        rec->hint = arena_strdup(&m->res->arena, note);
+        rec->hint = fd_release_hint(&m->res->arena, "close", client->fd, client->pid);
         apply_file(m, rec, f);
     }
 }
@@ -564,9 +562,7 @@ static void merge_inflight(struct merge_state *m, const struct deep_object *sock
         snprintf(text, sizeof(text),
                  "sent with SCM_RIGHTS to the socket at fd %d, not received yet", reach->fd);
         rec->note = arena_strdup(&m->res->arena, text);
-        snprintf(text, sizeof(text), "read or close fd %d of %d, or kill %d", reach->fd,
-                 (int)proc->pid, (int)proc->pid);
-        rec->hint = arena_strdup(&m->res->arena, text);
+        rec->hint = fd_release_hint(&m->res->arena, "read or close", reach->fd, proc->pid);
         apply_file(m, rec, &sock->files[i]);
     }
 }

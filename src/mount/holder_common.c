@@ -89,6 +89,50 @@ struct file_record *holder_add(struct holder_scan *hs, enum file_source source, 
     return rec;
 }
 
+struct file_record *holder_add_fd(struct holder_scan *hs, enum file_source source,
+                                  const char *object, const struct file_record *fd,
+                                  const char *verb)
+{
+    struct file_record *rec = holder_add(hs, source, object, fd->path);
+    if (!rec)
+        return NULL;
+    rec->proc = fd->proc;
+    rec->has_fd = true;
+    rec->fd = fd->fd;
+    if (verb)
+        rec->hint = fd_release_hint(hs->arena, verb, fd->fd, fd->proc->pid);
+    return rec;
+}
+
+struct file_record *holder_add_mount(struct holder_scan *hs, enum file_source source,
+                                     const struct mount_entry *e)
+{
+    char *path = arena_strdup(hs->arena, e->target);
+    struct file_record *rec = path ? holder_add(hs, source, path, path) : NULL;
+    if (!rec)
+        return NULL;
+    rec->possible = false;
+    rec->has_mount_id = rec->has_dev = true;
+    rec->mount_id = e->id;
+    rec->dev_major = e->dev_major;
+    rec->dev_minor = e->dev_minor;
+    rec->mountpoint = path;
+    return rec;
+}
+
+bool holder_mount_below_target(const struct holder_scan *hs, const struct mount_ns *ns,
+                               const struct mount_entry *e)
+{
+    for (size_t steps = 0; e && steps <= ns->len; steps++) {
+        if (e->parent_id == hs->target->mount_id)
+            return true;
+        if (e->parent_id == e->id)
+            return false; /* the namespace root is its own parent */
+        e = mount_ns_find_id(ns, e->parent_id);
+    }
+    return false;
+}
+
 /* A holder proven to be on the target mount itself. */
 void holder_set_on_target(struct holder_scan *hs, struct file_record *rec)
 {

@@ -35,6 +35,21 @@ bool holder_is_target_dev(const struct holder_scan *hs, unsigned major, unsigned
 struct file_record *holder_add(struct holder_scan *hs, enum file_source source, const char *object,
                                const char *path);
 void holder_set_on_target(struct holder_scan *hs, struct file_record *rec);
+/* A holder that is one fd of a process, from the scan's row of that fd:
+ * its process, fd and path; and, with verb, the hint "VERB fd N of PID, or
+ * kill PID" (NULL: the generic one of holder_hint.c). */
+struct file_record *holder_add_fd(struct holder_scan *hs, enum file_source source,
+                                  const char *object, const struct file_record *fd,
+                                  const char *verb);
+/* A holder that is another mount e of the filesystem (a submount, a bind
+ * mount): certain, with e's mount id, device and mount point. */
+struct file_record *holder_add_mount(struct holder_scan *hs, enum file_source source,
+                                     const struct mount_entry *e);
+/* Whether the parent chain of e in ns reaches the target mount.  Bounded
+ * by the table size: a fixture (or a table read while mounts changed) may
+ * loop. */
+bool holder_mount_below_target(const struct holder_scan *hs, const struct mount_ns *ns,
+                               const struct mount_entry *e);
 /* A holder the kernel names only by a path (swap file, export,
  * interpreter): certain when a stat() puts it on the target, possible when
  * the path merely lies on the mount.  stale_path: the string may name

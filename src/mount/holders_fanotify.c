@@ -31,12 +31,9 @@ static void add_group(struct holder_scan *hs, const struct file_record *fd,
     char object[96];
     snprintf(object, sizeof(object), "fanotify group fd %d (%s mark)", fd->fd,
              mark_kind_name(m->kind));
-    struct file_record *rec = holder_add(hs, SOURCE_FANOTIFY, object, fd->path);
+    struct file_record *rec = holder_add_fd(hs, SOURCE_FANOTIFY, object, fd, NULL);
     if (!rec)
         return;
-    rec->proc = fd->proc;
-    rec->has_fd = true;
-    rec->fd = fd->fd;
     rec->type = FTYPE_ANON;
     rec->possible = true;
 }

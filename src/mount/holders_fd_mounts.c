@@ -35,12 +35,9 @@ static void add_detached(struct holder_scan *hs, const struct file_record *fd)
 {
     char object[64];
     snprintf(object, sizeof(object), "detached mount %d", fd->mount_id);
-    struct file_record *rec = holder_add(hs, SOURCE_DETACHED_MOUNT, object, fd->path);
+    struct file_record *rec = holder_add_fd(hs, SOURCE_DETACHED_MOUNT, object, fd, "close");
     if (!rec)
         return;
-    rec->proc = fd->proc;
-    rec->has_fd = true;
-    rec->fd = fd->fd;
     rec->effect = EFFECT_KEEPS_ALIVE;
     rec->possible = false;
     rec->type = fd->type;
@@ -51,10 +48,6 @@ static void add_detached(struct holder_scan *hs, const struct file_record *fd)
     rec->dev_minor = fd->dev_minor;
     rec->has_inode = fd->has_inode;
     rec->inode = fd->inode;
-    char hint[96];
-    snprintf(hint, sizeof(hint), "close fd %d of %d, or kill %d", fd->fd, (int)fd->proc->pid,
-             (int)fd->proc->pid);
-    rec->hint = arena_strdup(hs->arena, hint);
 }
 
 /* fds on the target's filesystem whose mount (from statx of the fd) is in
@@ -79,12 +72,9 @@ static void add_context(struct holder_scan *hs, const struct file_record *fd, bo
 {
     char object[64];
     snprintf(object, sizeof(object), "fs_context fd %d", fd->fd);
-    struct file_record *rec = holder_add(hs, SOURCE_FS_CONTEXT, object, fd->path);
+    struct file_record *rec = holder_add_fd(hs, SOURCE_FS_CONTEXT, object, fd, "close");
     if (!rec)
         return;
-    rec->proc = fd->proc;
-    rec->has_fd = true;
-    rec->fd = fd->fd;
     rec->type = FTYPE_ANON;
     rec->effect = EFFECT_KEEPS_ALIVE;
     rec->possible = possible;
@@ -93,10 +83,6 @@ static void add_context(struct holder_scan *hs, const struct file_record *fd, bo
         rec->dev_major = fd->context_sb_major;
         rec->dev_minor = fd->context_sb_minor;
     }
-    char hint[96];
-    snprintf(hint, sizeof(hint), "close fd %d of %d, or kill %d", fd->fd, (int)fd->proc->pid,
-             (int)fd->proc->pid);
-    rec->hint = arena_strdup(hs->arena, hint);
 }
 
 void holders_find_fs_contexts(struct holder_scan *hs)

@@ -48,20 +48,14 @@ void holders_find_inflight(struct holder_scan *hs)
         if (fd->source != SOURCE_FD || !fd->proc || !fd->path || fd->has_tid ||
             strncmp(fd->path, "socket:[", 8) != 0 || !(n = unreceived(hs, fd)))
             continue;
-        char object[96], hint[96];
+        char object[96];
         snprintf(object, sizeof(object), "%lu file%s sent to socket fd %d, not received", n,
                  n == 1 ? "" : "s", fd->fd);
-        struct file_record *rec = holder_add(hs, SOURCE_IN_FLIGHT, object, fd->path);
+        struct file_record *rec = holder_add_fd(hs, SOURCE_IN_FLIGHT, object, fd, "read or close");
         if (!rec)
             return;
-        rec->proc = fd->proc;
-        rec->has_fd = true;
-        rec->fd = fd->fd;
         rec->type = FTYPE_SOCK;
         rec->possible = true;
-        snprintf(hint, sizeof(hint), "read or close fd %d of %d, or kill %d", fd->fd,
-                 (int)fd->proc->pid, (int)fd->proc->pid);
-        rec->hint = arena_strdup(hs->arena, hint);
     }
 }
 

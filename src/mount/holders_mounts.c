@@ -9,36 +9,7 @@
 #include "mount/holder_common.h"
 #include "util/vec.h"
 
-/* Whether the parent chain of e reaches the target.  Bounded by the table
- * size: a fixture (or a table read while mounts changed) may loop. */
-static bool is_below_target(const struct holder_scan *hs, const struct mount_ns *ns,
-                            const struct mount_entry *e)
-{
-    for (size_t steps = 0; e && steps <= ns->len; steps++) {
-        if (e->parent_id == hs->target->mount_id)
-            return true;
-        if (e->parent_id == e->id)
-            return false; /* the namespace root is its own parent */
-        e = mount_ns_find_id(ns, e->parent_id);
-    }
-    return false;
-}
-
 /* ---- submounts --------------------------------------------------------- */
-
-static void add_submount(struct holder_scan *hs, const struct mount_entry *e)
-{
-    char *path = arena_strdup(hs->arena, e->target);
-    struct file_record *rec = path ? holder_add(hs, SOURCE_SUBMOUNT, path, path) : NULL;
-    if (!rec)
-        return;
-    rec->possible = false;
-    rec->has_mount_id = rec->has_dev = true;
-    rec->mount_id = e->id;
-    rec->dev_major = e->dev_major;
-    rec->dev_minor = e->dev_minor;
-    rec->mountpoint = path;
-}
 
 static int cmp_order(const void *a, const void *b)
 {
@@ -63,11 +34,12 @@ void holders_find_submounts(struct holder_scan *hs)
     if (!below)
         return;
     for (size_t i = 0; i < ns->len; i++)
-        if (ns->entries[i].id != hs->target->mount_id && is_below_target(hs, ns, &ns->entries[i]))
+        if (ns->entries[i].id != hs->target->mount_id &&
+            holder_mount_below_target(hs, ns, &ns->entries[i]))
             below[n++] = &ns->entries[i];
     qsort(below, n, sizeof(*below), cmp_order);
     for (size_t i = 0; i < n; i++)
-        add_submount(hs, below[i]);
+        holder_add_mount(hs, SOURCE_SUBMOUNT, below[i]);
     free(below);
 }
 
@@ -266,17 +238,14 @@ static void add_orphan_namespace(struct holder_scan *hs, const struct orphan_ns 
 {
     const struct mount_ns *ns = o->loaded ? mount_cache_find(&hs->res->mounts, o->ns) : NULL;
     const struct mount_entry *e = ns ? find_same_fs(hs, ns) : NULL;
-    char object[320], hint[320];
+    char object[320];
     if (!e)
         return;
     if (o->nsfs_mount) {
         snprintf(object, sizeof(object), "mnt:[%" PRIu64 "] held by nsfs mount %s", o->ns,
                  o->nsfs_mount);
-        snprintf(hint, sizeof(hint), "umount %s", o->nsfs_mount);
     } else {
         snprintf(object, sizeof(object), "mnt:[%" PRIu64 "] held by fd %d of %d", o->ns, o->fd,
-                 (int)o->proc->pid);
-        snprintf(hint, sizeof(hint), "close fd %d of %d, or kill %d", o->fd, (int)o->proc->pid,
                  (int)o->proc->pid);
     }
     char *path = arena_strdup(hs->arena, e->target);
@@ -295,7 +264,8 @@ static void add_orphan_namespace(struct holder_scan *hs, const struct orphan_ns 
     rec->mount_id = e->id;
     rec->dev_major = e->dev_major;
     rec->dev_minor = e->dev_minor;
-    rec->hint = arena_strdup(hs->arena, hint);
+    rec->hint = o->nsfs_mount ? holder_umount_hint(hs, o->nsfs_mount)
+                              : fd_release_hint(hs->arena, "close", o->fd, o->proc->pid);
 }
 
 void holders_find_orphan_namespaces(struct holder_scan *hs)

@@ -96,18 +96,11 @@ static void add_possible_perf_fds(struct holder_scan *hs)
             listed_perf_fd(&hs->res->uprobes, fd))
             continue;
         struct file_record *rec =
-            holder_add(hs, SOURCE_UPROBE, "perf_event (maybe a uprobe)", fd->path);
+            holder_add_fd(hs, SOURCE_UPROBE, "perf_event (maybe a uprobe)", fd, "close");
         if (!rec)
             return;
-        rec->proc = fd->proc;
-        rec->has_fd = true;
-        rec->fd = fd->fd;
         rec->type = FTYPE_ANON;
         rec->possible = true;
-        char hint[96];
-        snprintf(hint, sizeof(hint), "close fd %d of %d, or kill %d", fd->fd, (int)fd->proc->pid,
-                 (int)fd->proc->pid);
-        rec->hint = arena_strdup(hs->arena, hint);
     }
 }
 
