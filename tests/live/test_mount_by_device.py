@@ -12,8 +12,8 @@ import sys
 import tempfile
 import unittest
 
-from lshidden_test import (describe, in_private_namespace, is_root, run_json, run_lshidden,
-                           run_tests, umount)
+from lshidden_test import (describe, ext4_loop_device, in_private_namespace, is_root, run_json,
+                           run_lshidden, run_tests, umount)
 
 HOLDER = r"""
 import os, sys
@@ -76,18 +76,7 @@ class ByDeviceTest(unittest.TestCase):
         self.check_lazily_unmounted(mnt, mm, mm)
 
     def test_ext4_on_a_loop_device(self):
-        if not shutil.which("mkfs.ext4"):
-            self.fail("mkfs.ext4 is needed (e2fsprogs)")
-        image = os.path.join(self.top, "disk.img")
-        with open(image, "wb") as f:
-            f.truncate(16 << 20)
-        subprocess.run(["mkfs.ext4", "-q", "-F", image], check=True, timeout=60)
-        loop = subprocess.run(["losetup", "--find", "--show", image], capture_output=True,
-                              text=True, timeout=30)
-        if loop.returncode != 0:
-            self.skipTest(f"no loop device: {loop.stderr.strip()}")
-        device = loop.stdout.strip()
-        self.addCleanup(subprocess.run, ["losetup", "-d", device], timeout=30)
+        device = ext4_loop_device(self, self.top)
         mnt = self.mount([device])
         st = os.stat(mnt)
         self.check_lazily_unmounted(mnt, device, f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}")

@@ -12,8 +12,8 @@ import sys
 import tempfile
 import unittest
 
-from lshidden_test import (describe, in_private_namespace, is_root, run_json, run_tests,
-                           umount)
+from lshidden_test import (describe, ext4_loop_device, in_private_namespace, is_root, run_json,
+                           run_tests, umount)
 
 # argv: fstype, source.  Prints the context fd; then, for each "probe" line,
 # mounts the context and prints the first line of its "kept" file.
@@ -41,20 +41,9 @@ class FsContextTest(unittest.TestCase):
     maxDiff = None
 
     def test_context_keeps_the_superblock(self):
-        if not shutil.which("mkfs.ext4"):
-            self.fail("mkfs.ext4 is needed (e2fsprogs)")
         top = tempfile.mkdtemp(prefix="lshidden-fsctx-")
         self.addCleanup(shutil.rmtree, top, True)
-        image = os.path.join(top, "disk.img")
-        with open(image, "wb") as f:
-            f.truncate(16 << 20)
-        subprocess.run(["mkfs.ext4", "-q", "-F", image], check=True, timeout=60)
-        loop = subprocess.run(["losetup", "--find", "--show", image], capture_output=True,
-                              text=True, timeout=30)
-        if loop.returncode != 0:
-            self.skipTest(f"no loop device: {loop.stderr.strip()}")
-        device = loop.stdout.strip()
-        self.addCleanup(subprocess.run, ["losetup", "-d", device], timeout=30)
+        device = ext4_loop_device(self, top)
         mnt = os.path.join(top, "mnt")
         os.mkdir(mnt)
         subprocess.run(["mount", device, mnt], check=True, timeout=30)

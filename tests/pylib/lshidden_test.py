@@ -437,6 +437,25 @@ def mount_tmpfs(test, path):
     test.addCleanup(lambda: umount(path) and umount(path, 2))
 
 
+def ext4_loop_device(test, directory):
+    """A 16 MiB ext4 image in directory on a loop device, detached with the
+    test; returns the device.  Fails without mkfs.ext4, skips without a
+    free loop device."""
+    if not shutil.which("mkfs.ext4"):
+        test.fail("mkfs.ext4 is needed (e2fsprogs)")
+    image = os.path.join(directory, "disk.img")
+    with open(image, "wb") as f:
+        f.truncate(16 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", image], check=True, timeout=60)
+    loop = subprocess.run(["losetup", "--find", "--show", image], capture_output=True,
+                          text=True, timeout=30)
+    if loop.returncode != 0:
+        test.skipTest(f"no loop device: {loop.stderr.strip()}")
+    device = loop.stdout.strip()
+    test.addCleanup(subprocess.run, ["losetup", "-d", device], timeout=30)
+    return device
+
+
 def start_fuse_server(test, mountpoint, backing_dir, *options):
     """A FuseServer stopped with the test; returns (server, manifest)."""
     server = FuseServer(mountpoint, backing_dir, *options)
