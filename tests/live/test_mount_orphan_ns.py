@@ -50,7 +50,7 @@ class OrphanNamespaceTest(unittest.TestCase):
         return [r for r in doc["files"] if r["holder"] == "mount-namespace"], doc
 
     def test_namespace_kept_by_an_nsfs_mount(self):
-        # unshare --mount=FILE needs FILE's mount to be private.
+        # A bind of an nsfs file needs its mount point's mount private.
         pins = tempfile.mkdtemp(prefix="lshidden-pins-")
         self.addCleanup(os.rmdir, pins)
         subprocess.run(["mount", "--bind", pins, pins], check=True)
@@ -59,14 +59,26 @@ class OrphanNamespaceTest(unittest.TestCase):
         pin = os.path.join(pins, "ns")
         open(pin, "w").close()
         self.addCleanup(os.unlink, pin)
-        # unshare(1) binds the new namespace from a helper child; on this
-        # kernel that bind now and then fails with EINVAL: try again.
-        for attempt in range(5):
-            made = subprocess.run(["unshare", f"--mount={pin}", "--propagation", "private",
-                                   "true"], capture_output=True, timeout=30)
-            if made.returncode == 0:
+        # A namespace of a process, bound onto the pin, then the process
+        # gone: only the nsfs mount keeps the namespace.  The kernel refuses
+        # (EINVAL) to bind a namespace whose id is not newer than ours, and
+        # ids come from per-CPU batches: the child is made on each CPU in
+        # turn until one gives a newer id.
+        for cpu in sorted(os.sched_getaffinity(0)):
+            child = subprocess.Popen(["taskset", "-c", str(cpu), "unshare", "-m",
+                                      "--propagation", "private", "sh", "-c",
+                                      "echo ready; exec sleep 600"], stdout=subprocess.PIPE)
+            self.addCleanup(child.wait, 30)
+            self.addCleanup(child.kill)
+            self.addCleanup(child.stdout.close)
+            self.assertEqual(child.stdout.readline(), b"ready\n")
+            bound = subprocess.run(["mount", "--bind", f"/proc/{child.pid}/ns/mnt", pin],
+                                   capture_output=True, timeout=30)
+            child.kill()
+            child.wait(30)
+            if bound.returncode == 0:
                 break
-        self.assertEqual(made.returncode, 0, made.stderr)
+        self.assertEqual(bound.returncode, 0, bound.stderr)
         self.addCleanup(lambda: umount(pin) and umount(pin, 2))
         # The premise: with no process in it, the namespace still has the
         # filesystem after umount here.
