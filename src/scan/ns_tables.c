@@ -98,6 +98,21 @@ static int load_table(struct orphan_ns *o, struct mount_cache *cache, const char
     return 0;
 }
 
+/* Whether opening e's mount point walks through a mount whose server may
+ * not answer (FUSE, NFS, ...): its parent chain holds one. */
+static bool behind_a_server(const struct mount_ns *ns, const struct mount_entry *e)
+{
+    for (size_t steps = 0; e && steps <= ns->len; steps++) {
+        const struct mount_entry *parent = mount_ns_find_id(ns, e->parent_id);
+        if (!parent || parent == e)
+            return false;
+        if (fstype_server(parent->fstype) != FS_LOCAL)
+            return true;
+        e = parent;
+    }
+    return false;
+}
+
 int orphan_ns_collect(struct orphan_ns_list *out, struct mount_cache *cache,
                       const struct mount_ns *self_mounts, uint64_t self_ns,
                       const struct process_list *procs, const struct record_list *records,
@@ -107,8 +122,17 @@ int orphan_ns_collect(struct orphan_ns_list *out, struct mount_cache *cache,
     int r = 0;
     for (size_t i = 0; r == 0 && self_mounts && i < self_mounts->len; i++) {
         const struct mount_entry *e = &self_mounts->entries[i];
-        if (e->fstype && strcmp(e->fstype, "nsfs") == 0 && e->root &&
-            mnt_ns_link_parse(e->root, &ns) == 0)
+        if (!e->fstype || strcmp(e->fstype, "nsfs") != 0 || !e->root ||
+            mnt_ns_link_parse(e->root, &ns) != 0)
+            continue;
+        if (ns == self_ns || ns_of_a_process(procs, ns))
+            continue; /* read through its processes */
+        if (behind_a_server(self_mounts, e))
+            warning_add(warnings, WARN_IO, 0, e->target,
+                        "mount namespace mnt:[%llu] not entered: its nsfs mount is below a "
+                        "mount whose server may not answer",
+                        (unsigned long long)ns);
+        else
             r = add_candidate(out, self_ns, procs,
                               (struct orphan_ns){ns, e->target, NULL, -1, false});
     }

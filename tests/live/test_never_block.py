@@ -44,15 +44,40 @@ class StoppedFuseServer(unittest.TestCase):
         mount_tmpfs(self, self.other)
         # A flat read-only mirror of back's files: the helpers open these,
         # and the cwd is the mount's root.
-        for name in ("held", "fixed"):
+        for name in ("held", "fixed", "pin"):
             with open(os.path.join(self.back, name), "w") as f:
                 f.write("x\n")
         self.server, _ = start_fuse_server(self, self.mnt, self.back)
+        self.pin_namespace(os.path.join(self.mnt, "pin"))
         self.holders = [self.hold("fd", "held"), self.hold("cwd", "")]
         if kernel_version() >= (5, 6) and has_io_uring():
             self.holders.append(self.hold("uring-fixed", "fixed"))
         self.prove_held()
         self.stop_server()
+
+    def pin_namespace(self, pin):
+        """A mount namespace no process is in, kept by an nsfs bind mount on
+        a file of the FUSE mount: reaching it walks through the mount.  The
+        kernel binds only a namespace whose id is newer than ours, and ids
+        come from per-CPU batches: the namespace is made on each CPU in
+        turn."""
+        for cpu in sorted(os.sched_getaffinity(0)):
+            child = subprocess.Popen(["taskset", "-c", str(cpu), "unshare", "-m",
+                                      "--propagation", "private", "sh", "-c",
+                                      "echo ready; exec sleep 600"], stdout=subprocess.PIPE)
+            ready = child.stdout.readline() == b"ready\n"
+            bound = ready and subprocess.run(
+                ["mount", "--bind", f"/proc/{child.pid}/ns/mnt", pin], capture_output=True,
+                timeout=30).returncode == 0
+            child.kill()
+            child.wait(30)
+            child.stdout.close()
+            if bound:
+                # Before the server is resumed would hang: registered first,
+                # so run after the resume (cleanups run last first).
+                self.addCleanup(lambda: umount(pin) and umount(pin, 2))
+                return
+        self.fail("could not bind a mount namespace onto the FUSE mount")
 
     def hold(self, mode, name):
         helper = HelperProcess("mount_holder", [mode, os.path.join(self.mnt, name)],
@@ -111,6 +136,14 @@ class StoppedFuseServer(unittest.TestCase):
                     # (--fuse lists connections only: it looks nothing up).
                     # The kernel view names it without a lookup.
                     self.assertIn(self.mnt, result.stderr.decode(errors="replace"))
+
+    def test_namespace_pinned_behind_the_server_is_not_entered(self):
+        # Opening the nsfs mount would ask the stopped server to revalidate
+        # its name: it is left out, and said so.
+        result = self.run_bounded("--mount", self.other)
+        self.assertEqual(result.returncode, 3, describe(result))
+        self.assertIn(b"not entered: its nsfs mount is below a mount whose server may not answer",
+                      result.stderr)
 
     def test_what_is_known_without_the_server(self):
         """The fd and the cwd are stat()ed through themselves, from the
