@@ -24,6 +24,12 @@
  * needs at most N runs; this only stops a table that keeps changing. */
 enum { MAX_CONTINUATIONS = 4096 };
 
+/* Rings, FUSE connections, mapped files and sockets the scan can tell
+ * apart.  The kernel zeroes a hash map's whole bucket array at creation
+ * (16 MiB for a million entries, 7 ms here), so a scan starts with room
+ * for 64k and is run again with the large map only when that fills. */
+enum { CLAIMS_FIRST = 1 << 16, CLAIMS_MOST = 1 << 20 };
+
 struct iter_output {
     char *data;
     size_t len, cap;
@@ -158,7 +164,8 @@ static void describe_load_error(char *buf, size_t len, int err)
 
 /* Loads the skeleton; when it is refused with the FUSE part (say FUSE is a
  * module whose BTF cannot be read), loads the io_uring part alone. */
-static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, const char *btf)
+static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, const char *btf,
+                         uint32_t claims)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf);
@@ -171,6 +178,7 @@ static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, con
         }
         if (attempt == 1)
             skel->rodata->with_fuse = 0;
+        bpf_map__set_max_entries(skel->maps.claimed, claims);
         skel->rodata->ntarget_devs = ds->targets.ndevs;
         for (uint32_t i = 0; i < ds->targets.ndevs && i < DEEP_MAX_TARGETS; i++)
             skel->rodata->target_devs[i] = ds->targets.devs[i];
@@ -230,7 +238,7 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
     if (skel->bss->claims_full && r == 0) {
         snprintf(ds->unavailable, sizeof(ds->unavailable),
                  "more rings and FUSE connections than it can tell apart");
-        r = -E2BIG;
+        r = -ENOSPC;
     }
     free(out.data);
     return r;
@@ -299,16 +307,22 @@ int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
     const char *btf = choose_btf(ds);
     if (!btf)
         return -ENOENT;
-    struct lshidden_deep *skel = NULL;
-    int r = load_programs(ds, &skel, *btf ? btf : NULL);
-    if (r < 0)
-        return r;
-    struct fd_list ctl_fds = {0};
-    if (skel->rodata->with_fuse)
-        open_fuse_ctl_dirs(fuse_ctl_fd, &ctl_fds);
-    r = run_iterators(ds, skel);
-    close_fds(&ctl_fds);
-    lshidden_deep__destroy(skel);
+    int r = -ENOSPC;
+    for (uint32_t claims = CLAIMS_FIRST; r == -ENOSPC && claims <= CLAIMS_MOST; claims *= 16) {
+        struct lshidden_deep *skel = NULL;
+        deep_result_free(&ds->result);
+        ds->unavailable[0] = '\0';
+        ds->fuse_walk_cut = ds->task_refs_cut = false;
+        r = load_programs(ds, &skel, *btf ? btf : NULL, claims);
+        if (r < 0)
+            return r;
+        struct fd_list ctl_fds = {0};
+        if (skel->rodata->with_fuse)
+            open_fuse_ctl_dirs(fuse_ctl_fd, &ctl_fds);
+        r = run_iterators(ds, skel);
+        close_fds(&ctl_fds);
+        lshidden_deep__destroy(skel);
+    }
     if (r < 0) {
         deep_result_free(&ds->result);
         ds->fuse_listed = false;
