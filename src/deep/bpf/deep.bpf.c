@@ -160,8 +160,23 @@ struct listing {
  * bpf_seq_write by the caller, which alone holds the seq_file. */
 #define REF_BYTES_MAX (sizeof(struct deep_slot) + DEEP_PATH_BYTES + 2 * (DEEP_MAX_DEPTH + 2))
 
+/* A power of two, so that a length masked with REF_BUF_SIZE - 1 is in
+ * bounds for every verifier: older ones do not carry a comparison's bound
+ * through to bpf_seq_write's size. */
+#define REF_BUF_SIZE 8192
+_Static_assert(REF_BYTES_MAX + DEEP_NAME_MAX + 3 <= REF_BUF_SIZE, "ref_buf too small");
+
+/* Where a path walk is: in the map, not on the stack, which 6.1 counts
+ * across the whole chain of calls and callbacks down to path_step. */
+struct path_walk {
+    u64 d, m;
+    u32 off, comps;
+    bool cut, detached;
+};
+
 struct ref_buf {
-    u8 out[REF_BYTES_MAX + DEEP_NAME_MAX + 3];
+    struct path_walk walk;
+    u8 out[REF_BUF_SIZE];
 };
 
 struct {
@@ -170,13 +185,6 @@ struct {
     __type(key, u32);
     __type(value, struct ref_buf);
 } ref_map SEC(".maps");
-
-struct path_walk {
-    struct ref_buf *b;
-    u64 d, m;
-    u32 off, comps;
-    bool cut, detached;
-};
 
 /* Puts one name component (a u16 length, then the name) at off; returns
  * its bytes, 0 when the name is empty or cannot be read. */
@@ -198,7 +206,8 @@ static __always_inline u32 put_comp_at(struct ref_buf *b, u32 off, const unsigne
  * is its own parent: the root of its namespace, or a detached tree. */
 static long path_step(u32 i, void *data)
 {
-    struct path_walk *w = data;
+    struct ref_buf *b = *(struct ref_buf **)data; /* bpf_loop wants a stack pointer */
+    struct path_walk *w = &b->walk;
     struct dentry *d = (void *)w->d;
     struct mount *m = (void *)w->m;
     struct dentry *up = BPF_CORE_READ(d, d_parent);
@@ -218,7 +227,7 @@ static long path_step(u32 i, void *data)
         w->cut = true;
         return 1;
     }
-    u32 written = put_comp_at(w->b, w->off, BPF_CORE_READ(d, d_name.name));
+    u32 written = put_comp_at(b, w->off, BPF_CORE_READ(d, d_name.name));
     if (!written) { /* a name that vanished under us: say the path is cut */
         w->cut = true;
         return 1;
@@ -290,10 +299,11 @@ __noinline int ref_bytes(u64 owner_key, u32 idx, u64 file, u64 path)
         }
         off += written;
     } else {
-        struct path_walk w = {.b = b, .d = (u64)d, .m = (u64)m, .off = off};
-        bpf_loop(DEEP_MAX_DEPTH * 2, path_step, &w, 0);
-        off = w.off;
-        end = w.cut ? DEEP_PATH_CUT : w.detached ? DEEP_PATH_DETACHED : DEEP_PATH_END;
+        struct path_walk *w = &b->walk;
+        *w = (struct path_walk){.d = (u64)d, .m = (u64)m, .off = off};
+        bpf_loop(DEEP_MAX_DEPTH * 2, path_step, &b, 0);
+        off = w->off;
+        end = w->cut ? DEEP_PATH_CUT : w->detached ? DEEP_PATH_DETACHED : DEEP_PATH_END;
     }
     if (off > REF_BYTES_MAX - 2)
         return 0;
@@ -308,7 +318,7 @@ static __always_inline void emit_ref_bytes(struct listing *l, int n)
     struct ref_buf *b = bpf_map_lookup_elem(&ref_map, &zero);
     /* A global function's result is any scalar to the verifier: the mask
      * makes its bound one the verifier can follow. */
-    u64 len = (u64)n & 0x1fff;
+    u64 len = (u64)n & (REF_BUF_SIZE - 1);
     if (!b || len == 0 || len > REF_BYTES_MAX)
         return;
     bpf_seq_write(l->seq, b->out, len);
@@ -554,19 +564,22 @@ static __always_inline void path_ref(struct task_path_ref *r, struct path *p)
 }
 
 /* A thread-group leader: its owner record, which tells userspace the task
- * was seen, then its cwd, root and executable on a target. */
-static __always_inline void task_paths(struct bpf_iter_meta *meta, struct task_struct *task)
+ * was seen, then its cwd, root and executable on a target.  Not inlined:
+ * its stack would count in deep_tasks' frame, and 6.1 limits the frames of
+ * a whole chain (deep_tasks, registered_ring, ring_slot, ref_bytes,
+ * path_step) to 512 bytes. */
+static __noinline int task_paths(struct bpf_iter_meta *meta, struct task_struct *task)
 {
     struct scratch *s = get_scratch();
     if (!s)
-        return;
+        return 0;
     struct seq_file *seq = meta->seq;
     u64 seq_start = BPF_CORE_READ(seq, count);
     task_owner(seq, s, task);
     struct listing l = {.seq = seq, .s = s, .owner_key = (u64)task};
     l.budget = seq_budget(seq, seq_start);
     if (!ntarget_devs)
-        return; /* the owner record alone says the task was seen */
+        return 0; /* the owner record alone says the task was seen */
     struct task_paths tp = {.l = &l};
     struct fs_struct *fs = BPF_CORE_READ(task, fs);
     if (fs) {
@@ -580,6 +593,7 @@ static __always_inline void task_paths(struct bpf_iter_meta *meta, struct task_s
         tp.exe.file = (u64)exe;
     }
     bpf_loop(3, task_path, &tp, 0);
+    return 0;
 }
 
 /* ---- passthrough files held only by a mapping ------------------------- */
