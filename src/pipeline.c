@@ -32,8 +32,11 @@ struct run {
     struct kernel_view kernel;
     const struct deep_scan *deep; /* NULL with --no-deep, or when it could not run */
     const char *no_view_why;      /* why deep is NULL, in a few words */
-    size_t rows;                  /* rows printed */
-    struct timespec start;        /* of the run, for --prometheus */
+    bool view_finished;
+    pid_t *walk_pids;       /* the kernel view's narrowing of the walk, or NULL */
+    uint64_t *rings_listed; /* by the kernel view, before the walk */
+    size_t rows;            /* rows printed */
+    struct timespec start;  /* of the run, for --prometheus */
 };
 
 /* Two paths on one mount are one target, so --prometheus never prints the
@@ -105,6 +108,9 @@ static void start_kernel_view(struct run *run)
  * in one line, and the run ends with status 2. */
 static int finish_kernel_view(struct run *run)
 {
+    if (run->view_finished)
+        return 0;
+    run->view_finished = true;
     if (run->cfg->kernel_view == KERNEL_VIEW_OFF) {
         run->no_view_why = "--no-deep";
         return 0;
@@ -117,6 +123,32 @@ static int finish_kernel_view(struct run *run)
         return 0;
     fprintf(stderr, "lshidden: --deep: the kernel view cannot run: %s\n", run->kernel.why);
     return -1;
+}
+
+/* The hidden rows alone: the kernel view names every process that holds a
+ * ring or a FUSE object, so the walk reads only those, and the ones the
+ * view did not see (hidden from it, or started after it), instead of
+ * every fd on the host. */
+static bool walk_after_view(const struct run *run)
+{
+    return run->cfg->mode == MODE_LIST && !run->scan.all && run->scan.live && !run->scan.npids &&
+           run->cfg->kernel_view != KERNEL_VIEW_OFF;
+}
+
+/* Returns false when no process needs the walk. */
+static bool narrow_walk(struct run *run)
+{
+    size_t n = 0;
+    if (!run->deep)
+        return true; /* the whole walk, as without the view */
+    if (kernel_view_listed_rings(run->deep, &run->rings_listed, &run->scan.nrings_listed) == 0)
+        run->scan.rings_listed = run->rings_listed;
+    if (kernel_view_walk_pids(run->deep, run->scan.proc_root, &run->walk_pids, &n) < 0)
+        return true;
+    run->scan.pids = run->walk_pids;
+    run->scan.npids = n;
+    run->scan.pids_from_kernel = true;
+    return n > 0;
 }
 
 /* The kernel's tables beside /proc: FUSE backing files from /sys, then the
@@ -337,6 +369,8 @@ static int list_columns(const struct pipeline_config *cfg)
 static void run_free(struct run *run)
 {
     kernel_view_free(&run->kernel);
+    free(run->walk_pids);
+    free(run->rings_listed);
     for (size_t i = 0; i < run->ntargets; i++)
         mount_target_free(&run->targets[i]);
     free(run->targets);
@@ -364,10 +398,17 @@ int pipeline_run(const struct pipeline_config *cfg)
 
     if (cfg->kernel_view != KERNEL_VIEW_OFF)
         start_kernel_view(&run); /* loads BPF beside the /proc walk */
-    r = scan_processes(&run.scan, &run.res);
+    int view = 0;
+    bool walk = true;
+    if (walk_after_view(&run)) {
+        view = finish_kernel_view(&run);
+        walk = view == 0 && narrow_walk(&run);
+    }
+    if (walk)
+        r = scan_processes(&run.scan, &run.res);
     if (r < 0)
         message_path_error("cannot scan ", run.scan.proc_root, strerror(-r));
-    if (finish_kernel_view(&run) < 0 || r < 0) {
+    if (view < 0 || finish_kernel_view(&run) < 0 || r < 0) {
         run_free(&run);
         return EXIT_TROUBLE;
     }

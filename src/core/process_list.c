@@ -177,7 +177,7 @@ static int cmp_proc(const void *a, const void *b)
 }
 
 int process_list_collect(struct process_list *set, const char *proc_root, bool live,
-                         const pid_t *pids, size_t npids, struct arena *arena,
+                         const pid_t *pids, size_t npids, bool warn_missing, struct arena *arena,
                          struct warning_list *warnings)
 {
     int r = live ? collect_procps(set, pids, npids, arena)
@@ -186,13 +186,48 @@ int process_list_collect(struct process_list *set, const char *proc_root, bool l
         return r;
     if (set->len > 1)
         qsort(set->items, set->len, sizeof(set->items[0]), cmp_proc);
-    for (size_t i = 0; i < npids; i++) {
+    for (size_t i = 0; warn_missing && i < npids; i++) {
         bool found = false;
         for (size_t k = 0; k < set->len && !found; k++)
             found = set->items[k]->pid == pids[i];
         if (!found)
             warning_add(warnings, WARN_NOT_FOUND, pids[i], NULL, "no such process");
     }
+    return 0;
+}
+
+struct pid_vec {
+    pid_t *items;
+    size_t len, cap;
+};
+
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+int process_list_pids(const char *proc_root, pid_t **pids, size_t *npids)
+{
+    struct pid_vec v = {0};
+    DIR *dir = opendir(proc_root);
+    if (!dir)
+        return -errno;
+    struct dirent *de;
+    pid_t pid;
+    int r = 0;
+    while (r == 0 && (de = readdir(dir)))
+        if (parse_pid(de->d_name, &pid))
+            r = VEC_APPEND(&v, pid);
+    closedir(dir);
+    if (r < 0) {
+        free(v.items);
+        return r;
+    }
+    if (v.len > 1)
+        qsort(v.items, v.len, sizeof(*v.items), cmp_pid);
+    *pids = v.items;
+    *npids = v.len;
     return 0;
 }
 

@@ -17,10 +17,15 @@ struct process_list {
 
 /* From libproc2 when reading the live /proc (it cannot be pointed
  * elsewhere), from proc_root's own status files otherwise.  pids/npids
- * restrict the set (npids 0: every process).  Returns 0 or -errno. */
+ * restrict the set (npids 0: every process); with warn_missing, a pid
+ * that is not there is a warning.  Returns 0 or -errno. */
 int process_list_collect(struct process_list *set, const char *proc_root, bool live,
-                         const pid_t *pids, size_t npids, struct arena *arena,
+                         const pid_t *pids, size_t npids, bool warn_missing, struct arena *arena,
                          struct warning_list *warnings);
+
+/* Every pid proc_root lists, sorted, in *pids (malloc'd).  Returns 0 or
+ * -errno. */
+int process_list_pids(const char *proc_root, pid_t **pids, size_t *npids);
 void process_list_free(struct process_list *set);
 
 #endif

@@ -1,8 +1,12 @@
 #include "deep/kernel_view.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/process_list.h"
+#include "util/vec.h"
 
 static void *kernel_view_thread(void *arg)
 {
@@ -75,6 +79,102 @@ void kernel_view_note_absence(const struct record_list *records, const char *why
                  by_name ? "; " : "", unread_rings, unread_rings == 1 ? "'s files" : "s' files");
     warning_add(warnings, WARN_DEEP, 0, NULL, "the kernel view is not loaded (%s): %s%s", why,
                 fixed, rings);
+}
+
+struct pid_set {
+    pid_t *items;
+    size_t len, cap;
+};
+
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+static bool pid_set_has(const struct pid_set *set, pid_t pid)
+{
+    return set->len && bsearch(&pid, set->items, set->len, sizeof(pid), cmp_pid);
+}
+
+static void pid_set_sort_unique(struct pid_set *set)
+{
+    if (set->len < 2)
+        return;
+    qsort(set->items, set->len, sizeof(*set->items), cmp_pid);
+    size_t out = 1;
+    for (size_t i = 1; i < set->len; i++)
+        if (set->items[i] != set->items[out - 1])
+            set->items[out++] = set->items[i];
+    set->len = out;
+}
+
+/* Every task the view looked at has a DEEP_OBJ_TASK object; every other
+ * object's reaches name the processes that hold it. */
+static int split_tasks(const struct deep_result *result, struct pid_set *seen,
+                       struct pid_set *owners)
+{
+    for (size_t i = 0; i < result->len; i++) {
+        const struct deep_object *o = &result->items[i];
+        struct pid_set *set = o->kind == DEEP_OBJ_TASK ? seen : owners;
+        for (size_t k = 0; k < o->nreaches; k++)
+            if (VEC_APPEND(set, o->reaches[k].pid) < 0)
+                return -ENOMEM;
+    }
+    pid_set_sort_unique(seen);
+    return 0;
+}
+
+int kernel_view_walk_pids(const struct deep_scan *ds, const char *proc_root, pid_t **pids,
+                          size_t *npids)
+{
+    struct pid_set seen = {0}, walk = {0};
+    pid_t *all = NULL;
+    size_t nall = 0;
+    int r = split_tasks(&ds->result, &seen, &walk);
+    if (r == 0)
+        r = process_list_pids(proc_root, &all, &nall);
+    for (size_t i = 0; r == 0 && i < nall; i++)
+        if (!pid_set_has(&seen, all[i]))
+            r = VEC_APPEND(&walk, all[i]);
+    free(all);
+    free(seen.items);
+    if (r < 0) {
+        free(walk.items);
+        return r;
+    }
+    pid_set_sort_unique(&walk);
+    *pids = walk.items;
+    *npids = walk.len;
+    return 0;
+}
+
+struct inode_set {
+    uint64_t *items;
+    size_t len, cap;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size_t *ninodes)
+{
+    struct inode_set set = {0};
+    for (size_t i = 0; i < ds->result.len; i++) {
+        const struct deep_object *o = &ds->result.items[i];
+        if (o->kind == DEEP_OBJ_RING && !o->truncated && VEC_APPEND(&set, o->inode) < 0) {
+            free(set.items);
+            return -ENOMEM;
+        }
+    }
+    if (set.len > 1)
+        qsort(set.items, set.len, sizeof(*set.items), cmp_u64);
+    *inodes = set.items;
+    *ninodes = set.len;
+    return 0;
 }
 
 void kernel_view_free(struct kernel_view *kv)

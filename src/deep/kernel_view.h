@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "core/record.h"
 #include "core/warnings.h"
@@ -36,6 +38,17 @@ const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warnin
  * named by path alone, rings with no fd whose files /proc cannot read. */
 void kernel_view_note_absence(const struct record_list *records, const char *why,
                               struct warning_list *warnings);
+
+/* The processes a walk of proc_root still needs once the view has run,
+ * for the hidden rows alone: those that own a ring or a FUSE object the
+ * view found, and those it did not see at all (hidden from it, or newer
+ * than its pass), sorted in *pids (malloc'd).  Returns 0 or -errno. */
+int kernel_view_walk_pids(const struct deep_scan *ds, const char *proc_root, pid_t **pids,
+                          size_t *npids);
+
+/* The inodes of the rings whose every slot the view listed, sorted, in
+ * *inodes (malloc'd).  Returns 0 or -errno. */
+int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size_t *ninodes);
 
 void kernel_view_free(struct kernel_view *kv);
 

@@ -586,7 +586,7 @@ int scan_processes(const struct scan_config *cfg, struct scan_result *res)
     if (proc_fd < 0)
         return -errno;
     int r = process_list_collect(&res->processes, cfg->proc_root, cfg->live, cfg->pids, cfg->npids,
-                                 &res->arena, &res->warnings);
+                                 !cfg->pids_from_kernel, &res->arena, &res->warnings);
     if (r >= 0)
         r = run_workers(cfg, res, proc_fd);
     close(proc_fd);

@@ -32,6 +32,14 @@ struct scan_config {
     bool want_owner;   /* the unit and container of each process (its cgroup) */
     const pid_t *pids; /* -p; npids 0: every process */
     size_t npids;
+    /* pids are not the user's but the kernel view's narrowing of the
+     * walk: one that has exited since is no warning. */
+    bool pids_from_kernel;
+    /* Inodes of the rings whose every slot the kernel view listed, sorted:
+     * their fixed files get their identity from it, so the walk looks no
+     * name of theirs up. */
+    const uint64_t *rings_listed;
+    size_t nrings_listed;
     /* --mount: mappings of other devices cannot hold the mount, so they are
      * skipped before any stat(). */
     bool only_dev;

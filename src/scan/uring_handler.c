@@ -166,15 +166,31 @@ static bool deleted_marker_is_ambiguous(struct proc_ctx *ctx, struct file_record
     return true;
 }
 
-static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool deleted)
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether the kernel view listed the ring: then it names every slot's
+ * file exactly, and looking the names up again would only cost time. */
+static bool ring_listed_by_kernel(const struct scan_config *cfg, bool has_inode, uint64_t inode)
+{
+    return has_inode && cfg->nrings_listed &&
+           bsearch(&inode, cfg->rings_listed, cfg->nrings_listed, sizeof(inode), cmp_u64);
+}
+
+static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool deleted,
+                            bool look_up)
 {
     const struct scan_config *cfg = ctx->cfg;
     bool has_inode;
     uint64_t inode;
     rec->path_complete = true;
     rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
-    if (deleted && cfg->live && cfg->want_identity && rec->path[0] == '/' &&
-        strncmp(rec->path, "/memfd:", 7) != 0 && deleted_marker_is_ambiguous(ctx, rec)) {
+    look_up = look_up && cfg->live && cfg->want_identity;
+    if (deleted && look_up && rec->path[0] == '/' && strncmp(rec->path, "/memfd:", 7) != 0 &&
+        deleted_marker_is_ambiguous(ctx, rec)) {
         rec->deleted = TRI_UNKNOWN;
         return;
     }
@@ -183,7 +199,7 @@ static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool 
         rec->inode = inode;
     } else if (strncmp(rec->path, "/memfd:", 7) == 0 && deleted) {
         rec->type = FTYPE_REG; /* memfds are shmem files that never had a name */
-    } else if (!deleted && cfg->live && cfg->want_identity) {
+    } else if (!deleted && look_up) {
         resolve_fixed_identity(ctx, rec);
     }
 }
@@ -192,6 +208,7 @@ static void emit_fixed_files(struct proc_ctx *ctx, int fd, uint64_t ring_inode, 
                              const struct uring_fdinfo *info)
 {
     const struct name_table *table = &info->table;
+    bool look_up = !ring_listed_by_kernel(ctx->cfg, has_ring_inode, ring_inode);
     for (size_t i = 0; i < table->nentries; i++) {
         struct file_record *rec = proc_ctx_emit(ctx, SOURCE_URING_FIXED);
         if (!rec)
@@ -211,7 +228,7 @@ static void emit_fixed_files(struct proc_ctx *ctx, int fd, uint64_t ring_inode, 
         if (!rec->path)
             return;
         if (table->format == NAME_FORMAT_PATH) {
-            fill_fixed_path(ctx, rec, table->entries[i].deleted);
+            fill_fixed_path(ctx, rec, table->entries[i].deleted, look_up);
         } else {
             /* A bare last component: never guess its directory or fate. */
             rec->path_complete = false;

@@ -15,15 +15,16 @@ FUSE passthrough.  Environment: see tests/pylib/lshidden_test.py.
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import unittest
 
 from lshidden_test import (HelperProcess, contract_json_keys, describe, is_root, kernel_version,
-                           lshidden_path, mount_points, mount_tmpfs, path_bytes, run_command,
-                           run_json, run_lshidden, run_tests, start_fuse_server, umount,
-                           unprivileged_copy)
+                           lshidden_path, mount_points, mount_tmpfs, need_tools, path_bytes,
+                           run_command, run_json, run_lshidden, run_tests, start_fuse_server,
+                           umount, unprivileged_copy)
 
 ALL_KEYS = set(contract_json_keys())
 UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
@@ -205,6 +206,37 @@ class DeepRingTest(unittest.TestCase):
         mine = [r for r in deep["files"] if r["pid"] == manifest["pid"]]
         expected = sum(len(r["files"]) + (not r["files_listable"]) for r in manifest["rings"])
         self.assertEqual(len(mine), expected)
+
+    def opened_process_dirs(self, *args):
+        """The pids whose /proc directory lshidden ARGS opened, by strace."""
+        with tempfile.TemporaryDirectory() as tmp:
+            trace = os.path.join(tmp, "trace")
+            result = run_command(["strace", "-f", "-qq", "-e", "trace=openat", "-o", trace,
+                                  lshidden_path(), "-J", *args])
+            self.assertIn(result.returncode, (0, 1), result.stderr)
+            with open(trace, errors="replace") as f:
+                return {int(m) for m in re.findall(r'openat\(\d+, "(\d+)", [^)]*O_PATH',
+                                                   f.read())}
+
+    def test_hidden_rows_walk_only_their_owners(self):
+        """The default view of the whole host: the kernel view names the
+        processes that hold rings, so /proc is read for those alone (and
+        for any process the view did not see), not for every process."""
+        need_tools(self, "strace")
+        manifest = self.start_holder("sparse-table", "registered-fd-closed")
+        bystander = subprocess.Popen(["sleep", "60"], stdin=subprocess.DEVNULL)
+        self.addCleanup(bystander.wait)
+        self.addCleanup(bystander.kill)
+        walked = self.opened_process_dirs()
+        self.assertIn(manifest["pid"], walked)
+        self.assertNotIn(bystander.pid, walked)
+        # The same rows as a walk of that process alone.
+        _, whole = self.run_ok("--deep")
+        _, alone = self.run_ok("--deep", "-p", str(manifest["pid"]))
+        mine = [r for r in whole["files"] if r["pid"] == manifest["pid"]]
+        self.assertEqual(mine, alone["files"])
+        # Without the view every process is read, the bystander too.
+        self.assertIn(bystander.pid, self.opened_process_dirs("--no-deep"))
 
     # -- failure paths --------------------------------------------------------
 
