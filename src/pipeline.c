@@ -139,7 +139,9 @@ static bool walk_after_view(const struct run *run)
 static bool narrow_walk(struct run *run)
 {
     size_t n = 0;
-    if (!run->deep)
+    /* Without the view's FUSE part, FUSE servers are found by their
+     * /dev/fuse fds alone: every process must be read. */
+    if (!run->deep || !run->deep->fuse_listed)
         return true; /* the whole walk, as without the view */
     if (kernel_view_listed_rings(run->deep, &run->rings_listed, &run->scan.nrings_listed) == 0)
         run->scan.rings_listed = run->rings_listed;
