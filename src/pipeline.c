@@ -408,6 +408,13 @@ int pipeline_run(const struct pipeline_config *cfg)
     }
     if (walk)
         r = scan_processes(&run.scan, &run.res);
+    if (run.scan.pids_from_kernel) {
+        /* The narrowing was the walk's alone: every later stage is about
+         * the whole host, as the user asked. */
+        run.scan.pids = NULL;
+        run.scan.npids = 0;
+        run.scan.pids_from_kernel = false;
+    }
     if (r < 0)
         message_path_error("cannot scan ", run.scan.proc_root, strerror(-r));
     if (view < 0 || finish_kernel_view(&run) < 0 || r < 0) {
