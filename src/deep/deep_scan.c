@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/procfs_io.h"
+#include "kernel_type_names.h"
 #include "lshidden_deep.skel.h"
+#include "parse/btf_min.h"
 #include "parse/proc_names.h"
 #include "scan/fusectl.h"
 #include "util/vec.h"
@@ -212,6 +216,61 @@ static const char *choose_btf(struct deep_scan *ds)
     return (btf && *btf) || geteuid() != 0 ? path : "";
 }
 
+static bool has_module_btf(void)
+{
+    DIR *d = opendir("/sys/kernel/btf");
+    struct dirent *de;
+    bool found = false;
+    while (d && !found && (de = readdir(d)))
+        found = de->d_name[0] != '.' && strcmp(de->d_name, "vmlinux") != 0;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The kernel's BTF cut down to the types the programs name
+ * (parse/btf_min.h), in a memfd for libbpf's btf_custom_path: libbpf then
+ * finds each type's candidates at once instead of scanning the whole BTF
+ * for every one.  Returns the fd, or -errno when libbpf must use the whole
+ * BTF: it cannot be read, or (btf_path "": root) a type that may live in
+ * a module is not in vmlinux, and only libbpf's own search of the modules'
+ * BTF finds it. */
+static int min_btf_fd(const char *btf_path)
+{
+    struct read_buf buf = {0};
+    struct btf_min min = {0};
+    const size_t nnames = sizeof(kernel_type_names) / sizeof(kernel_type_names[0]);
+    int r = read_file_at(AT_FDCWD, *btf_path ? btf_path : DEFAULT_BTF, &buf, READ_CAP_TABLE);
+    if (r == 0)
+        r = btf_min_build(buf.data, buf.len, kernel_type_names, nnames, &min);
+    read_buf_free(&buf);
+    if (r == 0 && !*btf_path &&
+        (!btf_min_found(&min, "fuse_conn") || !btf_min_found(&min, "unix_skb_parms")) &&
+        has_module_btf())
+        r = -ENOENT;
+    int fd = r == 0 ? memfd_create("lshidden-btf", MFD_CLOEXEC) : r;
+    if (fd < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && (r = write_all(fd, min.data, min.len)) < 0)
+        close(fd);
+    btf_min_free(&min);
+    return r < 0 ? r : fd;
+}
+
 static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
 {
     struct iter_output out = {NULL, 0, 0};
@@ -307,6 +366,12 @@ int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
     const char *btf = choose_btf(ds);
     if (!btf)
         return -ENOENT;
+    char min_path[32];
+    int min_fd = min_btf_fd(btf);
+    if (min_fd >= 0) {
+        snprintf(min_path, sizeof(min_path), "/proc/self/fd/%d", min_fd);
+        btf = min_path;
+    }
     int r = -ENOSPC;
     for (uint32_t claims = CLAIMS_FIRST; r == -ENOSPC && claims <= CLAIMS_MOST; claims *= 16) {
         struct lshidden_deep *skel = NULL;
@@ -315,7 +380,7 @@ int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
         ds->fuse_walk_cut = ds->task_refs_cut = false;
         r = load_programs(ds, &skel, *btf ? btf : NULL, claims);
         if (r < 0)
-            return r;
+            break;
         struct fd_list ctl_fds = {0};
         if (skel->rodata->with_fuse)
             open_fuse_ctl_dirs(fuse_ctl_fd, &ctl_fds);
@@ -323,6 +388,8 @@ int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
         close_fds(&ctl_fds);
         lshidden_deep__destroy(skel);
     }
+    if (min_fd >= 0)
+        close(min_fd);
     if (r < 0) {
         deep_result_free(&ds->result);
         ds->fuse_listed = false;
