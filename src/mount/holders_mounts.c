@@ -232,28 +232,66 @@ void holders_find_namespaces(struct holder_scan *hs)
         add_namespace(hs, &c->list.items[i]);
 }
 
-/* A namespace no process is in, kept by an nsfs mount or an fd, whose
- * table holds the target's filesystem. */
+/* What holds a namespace only the kernel's walk found: a row of ours
+ * whose file it is (an io_uring fixed file, say), else nothing we can
+ * name.  Fills object and returns the hint. */
+static const char *describe_walked(struct holder_scan *hs, const struct orphan_ns *o,
+                                   const char *path, char *object, size_t size)
+{
+    const struct file_record *by = o->named_by;
+    char hint[512];
+    if (by && by->source == SOURCE_URING_FIXED && by->has_ring_fd && by->has_slot) {
+        snprintf(object, size,
+                 "mnt:[%" PRIu64 "] held by io_uring fixed file %" PRIu32 " of fd %d of %d", o->ns,
+                 by->slot, by->ring_fd, (int)by->proc->pid);
+        return fd_release_hint(hs->arena, "close", by->ring_fd, by->proc->pid);
+    }
+    if (by) {
+        snprintf(object, size, "mnt:[%" PRIu64 "] held by a %s reference of %d", o->ns,
+                 source_info(by->source)->name, (int)by->proc->pid);
+        snprintf(hint, sizeof(hint), "kill %d", (int)by->proc->pid);
+        return arena_strdup(hs->arena, hint);
+    }
+    snprintf(object, size, "mnt:[%" PRIu64 "] (no process lshidden sees is in it)", o->ns);
+    const char *umount = holder_umount_hint(hs, path);
+    if (!umount)
+        return NULL;
+    snprintf(hint, sizeof(hint),
+             "release what keeps mnt:[%" PRIu64 "] (an io_uring fixed file, a file in flight, "
+             "an nsfs fd or mount elsewhere), or %s in it",
+             o->ns, umount);
+    return arena_strdup(hs->arena, hint);
+}
+
+/* A namespace no process is in, kept by an nsfs mount, an fd, or what the
+ * kernel's walk alone finds, whose table holds the target's filesystem. */
 static void add_orphan_namespace(struct holder_scan *hs, const struct orphan_ns *o)
 {
     const struct mount_ns *ns = o->loaded ? mount_cache_find(&hs->res->mounts, o->ns) : NULL;
     const struct mount_entry *e = ns ? find_same_fs(hs, ns) : NULL;
-    char object[320];
+    char object[512];
+    const char *hint;
     if (!e)
         return;
-    if (o->nsfs_mount) {
+    char *path = arena_strdup(hs->arena, e->target);
+    if (!path)
+        return;
+    if (o->walked) {
+        hint = describe_walked(hs, o, path, object, sizeof(object));
+    } else if (o->nsfs_mount) {
         snprintf(object, sizeof(object), "mnt:[%" PRIu64 "] held by nsfs mount %s", o->ns,
                  o->nsfs_mount);
+        hint = holder_umount_hint(hs, o->nsfs_mount);
     } else {
         snprintf(object, sizeof(object), "mnt:[%" PRIu64 "] held by fd %d of %d", o->ns, o->fd,
                  (int)o->proc->pid);
+        hint = fd_release_hint(hs->arena, "close", o->fd, o->proc->pid);
     }
-    char *path = arena_strdup(hs->arena, e->target);
-    struct file_record *rec = path ? holder_add(hs, SOURCE_MOUNT_NS, object, path) : NULL;
+    struct file_record *rec = holder_add(hs, SOURCE_MOUNT_NS, object, path);
     if (!rec)
         return;
-    rec->proc = o->proc;
-    rec->has_fd = o->proc != NULL;
+    rec->proc = o->walked && o->named_by ? o->named_by->proc : o->proc;
+    rec->has_fd = !o->walked && o->proc != NULL;
     rec->fd = o->fd;
     rec->effect = receives_propagation(hs, ns, e) ? EFFECT_BLOCKS_UMOUNT : EFFECT_KEEPS_ALIVE;
     rec->possible = false;
@@ -264,8 +302,7 @@ static void add_orphan_namespace(struct holder_scan *hs, const struct orphan_ns 
     rec->mount_id = e->id;
     rec->dev_major = e->dev_major;
     rec->dev_minor = e->dev_minor;
-    rec->hint = o->nsfs_mount ? holder_umount_hint(hs, o->nsfs_mount)
-                              : fd_release_hint(hs->arena, "close", o->fd, o->proc->pid);
+    rec->hint = hint;
 }
 
 void holders_find_orphan_namespaces(struct holder_scan *hs)

@@ -11,6 +11,7 @@
 
 #include "core/procfs_io.h"
 #include "parse/proc_names.h"
+#include "scan/ns_walk.h"
 #include "util/vec.h"
 
 static bool ns_of_a_process(const struct process_list *procs, uint64_t ns)
@@ -113,10 +114,25 @@ static bool behind_a_server(const struct mount_ns *ns, const struct mount_entry 
     return false;
 }
 
-int orphan_ns_collect(struct orphan_ns_list *out, struct mount_cache *cache,
-                      const struct mount_ns *self_mounts, uint64_t self_ns,
-                      const struct process_list *procs, const struct record_list *records,
-                      const char *proc_root, struct warning_list *warnings)
+struct ns_ids {
+    uint64_t *items;
+    size_t len, cap;
+};
+
+static bool in_ids(const struct ns_ids *ids, uint64_t ns)
+{
+    for (size_t i = 0; i < ids->len; i++)
+        if (ids->items[i] == ns)
+            return true;
+    return false;
+}
+
+/* Namespaces held by nsfs mounts of our table.  One below a mount whose
+ * server may not answer is not entered: said so, and put in skipped so
+ * that nothing else reads it either. */
+static int find_nsfs_mounts(struct orphan_ns_list *out, struct ns_ids *skipped,
+                            const struct mount_ns *self_mounts, uint64_t self_ns,
+                            const struct process_list *procs, struct warning_list *warnings)
 {
     uint64_t ns;
     int r = 0;
@@ -127,26 +143,122 @@ int orphan_ns_collect(struct orphan_ns_list *out, struct mount_cache *cache,
             continue;
         if (ns == self_ns || ns_of_a_process(procs, ns))
             continue; /* read through its processes */
-        if (behind_a_server(self_mounts, e))
+        if (behind_a_server(self_mounts, e)) {
             warning_add(warnings, WARN_IO, 0, e->target,
                         "mount namespace mnt:[%llu] not entered: its nsfs mount is below a "
                         "mount whose server may not answer",
                         (unsigned long long)ns);
-        else
+            r = VEC_APPEND(skipped, ns);
+        } else {
             r = add_candidate(out, self_ns, procs,
-                              (struct orphan_ns){ns, e->target, NULL, -1, false});
+                              (struct orphan_ns){.ns = ns, .nsfs_mount = e->target, .fd = -1});
+        }
     }
+    return r;
+}
+
+/* A row of ours whose file is namespace ns and that the fd search did not
+ * take: an io_uring fixed file, a thread's own fd, ... */
+static const struct file_record *row_naming(const struct record_list *records, uint64_t ns)
+{
+    uint64_t n;
+    for (size_t i = 0; i < records->len; i++) {
+        const struct file_record *rec = records->items[i];
+        if (rec->proc && rec->path && mnt_ns_link_parse(rec->path, &n) == 0 && n == ns)
+            return rec;
+    }
+    return NULL;
+}
+
+static void warn_walk(struct warning_list *warnings, int err, const char *proc_root)
+{
+    if (err == -EPERM)
+        warning_add(warnings, WARN_PERMISSION, 0, NULL,
+                    "mount namespaces no process is in were not all looked for: the kernel "
+                    "walks them (NS_MNT_GET_NEXT) only for CAP_SYS_ADMIN in the initial user "
+                    "and PID namespaces");
+    else if (err < 0)
+        warning_add(warnings, WARN_IO, 0, NULL,
+                    "mount namespaces no process is in were not all looked for: walking them "
+                    "(NS_MNT_GET_NEXT) failed: %s",
+                    strerror(-err));
+    else if (!mnt_ns_walk_sees_all(proc_root))
+        warning_add(warnings, WARN_PERMISSION, 0, NULL,
+                    "mount namespaces no process is in were not all looked for: the walk "
+                    "(NS_MNT_GET_NEXT) skips those we lack CAP_SYS_ADMIN over");
+}
+
+/* Every namespace the kernel's walk visits that no process is in and that
+ * was not found otherwise.  A kernel without the walk (before 6.12) leaves
+ * the search above as it was. */
+static int find_walked(struct orphan_ns_list *out, const struct ns_ids *skipped, uint64_t self_ns,
+                       const struct process_list *procs, const struct record_list *records,
+                       const char *proc_root, struct warning_list *warnings)
+{
+    struct mnt_ns_seen_list seen = {0};
+    int err = mnt_ns_walk(proc_root, &seen);
+    int r = err == -ENOMEM ? err : 0;
+    if (err != -ENOTTY && err != -EINVAL && err != -ENOSYS && err != -ENOMEM)
+        warn_walk(warnings, err, proc_root);
+    for (size_t i = 0; r == 0 && i < seen.len; i++) {
+        uint64_t ns = seen.items[i].inode;
+        if (in_ids(skipped, ns) || listed(out, ns))
+            continue;
+        r = add_candidate(out, self_ns, procs,
+                          (struct orphan_ns){.ns = ns,
+                                             .fd = -1,
+                                             .walked = true,
+                                             .id = seen.items[i].id,
+                                             .named_by = row_naming(records, ns)});
+    }
+    free(seen.items);
+    return r;
+}
+
+static int load_walked_table(struct orphan_ns *o, struct mount_cache *cache,
+                             struct warning_list *warnings)
+{
+    int err;
+    struct mount_ns *table = mnt_ns_read_table(o->id, o->ns, &err);
+    if (table && VEC_APPEND(cache, table) < 0) {
+        mount_ns_free(table);
+        return -ENOMEM;
+    }
+    o->loaded = table != NULL;
+    if (!table && err != -ENOENT) /* ENOENT: gone since the walk, holds nothing */
+        warning_add(warnings, WARN_IO, 0, NULL,
+                    "mount namespace mnt:[%llu] (no process is in it) could not be read with "
+                    "listmount and statmount: %s",
+                    (unsigned long long)o->ns, strerror(-err));
+    return err == -ENOMEM ? err : 0;
+}
+
+int orphan_ns_collect(struct orphan_ns_list *out, struct mount_cache *cache,
+                      const struct mount_ns *self_mounts, uint64_t self_ns,
+                      const struct process_list *procs, const struct record_list *records,
+                      const char *proc_root, struct warning_list *warnings)
+{
+    struct ns_ids skipped = {0};
+    uint64_t ns;
+    int r = find_nsfs_mounts(out, &skipped, self_mounts, self_ns, procs, warnings);
     for (size_t i = 0; r == 0 && i < records->len; i++) {
         const struct file_record *rec = records->items[i];
         if (rec->source == SOURCE_FD && rec->proc && !rec->has_tid && rec->path &&
             mnt_ns_link_parse(rec->path, &ns) == 0)
             r = add_candidate(out, self_ns, procs,
-                              (struct orphan_ns){ns, NULL, rec->proc, rec->fd, false});
+                              (struct orphan_ns){.ns = ns, .proc = rec->proc, .fd = rec->fd});
     }
-    for (size_t i = 0; r == 0 && i < out->len; i++)
-        if (!mount_cache_find(cache, out->items[i].ns))
-            r = load_table(&out->items[i], cache, proc_root, warnings);
+    if (r == 0)
+        r = find_walked(out, &skipped, self_ns, procs, records, proc_root, warnings);
+    free(skipped.items);
+    for (size_t i = 0; r == 0 && i < out->len; i++) {
+        struct orphan_ns *o = &out->items[i];
+        if (mount_cache_find(cache, o->ns))
+            o->loaded = true;
+        else if (o->walked)
+            r = load_walked_table(o, cache, warnings);
         else
-            out->items[i].loaded = true;
+            r = load_table(o, cache, proc_root, warnings);
+    }
     return r;
 }

@@ -10,7 +10,7 @@
  * the table `factories` below, each with its one-line help and parameters:
  *   sparse-table  mixed-types  registered-fd-closed  sqpoll
  *   no-mmap-registered-only  big-table:slots=N,files=N
- *   contended:hold-ms=N,gap-ms=N
+ *   contended:hold-ms=N,gap-ms=N  mount-ns:pid=N
  * --list prints that table (names, parameters with their defaults, help)
  * and exits 0.  An unknown factory or parameter, a bad value or a factory
  * given twice is a usage error: exit status 2.  Example:
@@ -476,6 +476,24 @@ static void build_registered_fd_closed(const char *name, const struct factory_ar
     r->files_listable = false;
 }
 
+enum { MOUNT_NS_PID };
+
+/* Slot 0 holds the mount namespace of process pid, its fd closed: once
+ * that process is gone, the ring alone keeps the namespace, which no
+ * mount table and no fd in /proc names. */
+static void build_mount_ns(const char *name, const struct factory_args *args)
+{
+    char path[64];
+    if (args->value[MOUNT_NS_PID] == 0)
+        usage_error("mount-ns needs pid=N");
+    snprintf(path, sizeof(path), "/proc/%u/ns/mnt", args->value[MOUNT_NS_PID]);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    check_sys(fd, path);
+    struct uring_ring *r = new_ring(name, 0);
+    make_sparse_table(r, 2);
+    add_pseudo(r, 0, fd, "mnt");
+}
+
 /* TID of this process's thread whose comm is want, or 0. */
 static pid_t find_thread_by_comm(const char *want)
 {
@@ -821,6 +839,11 @@ static const struct factory factories[] = {
       [CONTEND_GAP_MS] = {"gap-ms", 6, "milliseconds between two holds"},
       [2] = {NULL, 0, NULL}},
      build_contended},
+    {"mount-ns",
+     "2 slots: the mount namespace of process pid (/proc/PID/ns/mnt) in slot 0, its fd closed",
+     {[MOUNT_NS_PID] = {"pid", 0, "the process whose mount namespace is registered (required)"},
+      [1] = {NULL, 0, NULL}},
+     build_mount_ns},
 };
 
 #define NFACTORIES (sizeof(factories) / sizeof(factories[0]))

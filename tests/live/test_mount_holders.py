@@ -5,7 +5,9 @@ or ext4 on a loop device where tmpfs cannot serve), builds exactly one
 holder, first proves that the holder is real (umount fails with "target is
 busy", or for keeps-alive the filesystem outlives its umount), and then
 checks that lshidden --mount names exactly that holder.  For the holders
-that lsof and fuser cannot see, it also shows that they do not.
+that lsof and fuser cannot see, it also shows that they do not.  Runs in a
+private mount namespace of its own: a namespace any other process makes
+meanwhile (from ours) would hold a copy of each mount, and be named too.
 
 Needs root.  Environment: LSHIDDEN, LSHIDDEN_HELPERS (mount_holder), see
 tests/pylib/lshidden_test.py.
@@ -20,8 +22,8 @@ import time
 import unittest
 
 from lshidden_test import (unprivileged_copy, lshidden_path, AnyOf, HelperProcess, contract_json_keys, contract_section_keys,
-                           describe, is_root, kernel_version, mount_points, need_tools,
-                           run_command, run_json, run_lshidden, run_tests)
+                           describe, in_private_namespace, is_root, kernel_version, mount_points,
+                           need_tools, run_command, run_json, run_lshidden, run_tests)
 
 # Every --mount row has the file-record keys plus the --mount ones.
 ALL_KEYS = set(contract_json_keys()) | set(contract_section_keys("--mount"))
@@ -650,4 +652,5 @@ class MountHoldersTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    in_private_namespace(__file__)
     run_tests()

@@ -322,7 +322,8 @@ class UringLiveTest(unittest.TestCase):
         self.assertEqual((result.returncode, result.stderr), (0, ""))
         names = [l.split()[0] for l in result.stdout.splitlines() if not l.startswith(" ")]
         self.assertEqual(names, ["sparse-table", "mixed-types", "registered-fd-closed", "sqpoll",
-                                 "no-mmap-registered-only", "big-table", "contended"])
+                                 "no-mmap-registered-only", "big-table", "contended",
+                                 "mount-ns"])
         self.assertIn("\n  slots=65536 ", result.stdout)
         self.assertIn("\n  hold-ms=2 ", result.stdout)
         for args, said in ((["no-such-factory"], "no factory"),
