@@ -225,7 +225,7 @@ static int lay_out(struct table *t)
 static void put_cell(struct out_buf *out, const struct table_column *col, const char *s,
                      size_t bytes, size_t width)
 {
-    if (col->right && bytes) {
+    if (col->right && bytes && width < col->width) {
         out_pad(out, col->width - width);
         width = col->width;
     }
