@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Benchmark lshidden against lsof and lsfd on a loaded host.
+# Benchmark lshidden against lsof, lsfd and a floor program on a loaded host.
 #
-# Builds bench/loadgen.c, starts it (hundreds of processes with dozens of fds
-# each, tens of io_uring rings with hundreds of fixed files each), then times
-# `lshidden -a -J` (the default: the kernel view where it can be loaded),
-# `lshidden -a -J --no-deep` (/proc alone), `lsof -n -P` and `lsfd -J` in
-# interleaved rounds and prints medians, minimums, row counts and the ratios
-# against the targets (lshidden <= 0.2x lsof and <= 0.5x lsfd, and the
-# kernel view <= 2x the /proc scan, by median wall time).  The kernel view
-# needs root (or CAP_BPF and CAP_PERFMON); without it the default is the
-# /proc scan, and the bench says so.
+# Builds bench/loadgen.c and bench/floor.c, starts the load (hundreds of
+# processes with dozens of fds each, tens of io_uring rings with hundreds of
+# fixed files each), then times every mode of lshidden -- the default view
+# (`lshidden`, a table), `lshidden -a` (table), `lshidden -a -J`, and their
+# `--no-deep` twins (/proc alone) -- beside `lsof -n -P`, `lsfd -J` and the
+# floor program (the syscalls a minimal scanner needs, writing as many bytes
+# as the mode it stands for), in interleaved rounds.  It prints medians,
+# minimums, CPU time, peak RSS, row counts and the ratios against the
+# targets of issue 14 (by median wall time).  The kernel view needs root (or
+# CAP_BPF and CAP_PERFMON); without it the default is the /proc scan, and
+# the bench says so.
 #
 # This is a benchmark, not a test: it is not registered with ctest.
 set -euo pipefail
@@ -17,7 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
-procs=300 fds=40 rings=20 fixed=300 rounds=10
+procs=300 fds=40 rings=20 fixed=300 rounds=5
 lshidden=
 outdir="$repo/build/bench"
 strict=0
@@ -31,10 +33,10 @@ usage: bench/bench.sh [options]
   -f, --fixed F      fixed files per ring (default $fixed)
   -R, --rounds K     timed rounds (default $rounds)
   -b, --lshidden P   lshidden binary (default build/lshidden, built with cmake if missing)
-  -o, --outdir D     where loadgen is compiled (default build/bench)
+  -o, --outdir D     where loadgen and floor are compiled (default build/bench)
       --strict       exit 1 if a target is not met
   -h, --help
-Run as root for a fair comparison (all three tools then see every process).
+Run as root for a fair comparison (all the tools then see every process).
 EOF
 }
 
@@ -87,6 +89,10 @@ loadgen="$outdir/loadgen"
 if [[ ! -x $loadgen || $here/loadgen.c -nt $loadgen ]]; then
     cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$here/loadgen.c" -o "$loadgen" -luring
 fi
+floor="$outdir/floor"
+if [[ ! -x $floor || $here/floor.c -nt $floor ]]; then
+    cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$here/floor.c" -o "$floor" -pthread
+fi
 
 # ------------------------------------------------------------ load
 work=$(mktemp -d "${TMPDIR:-/tmp}/lshidden-bench.XXXXXX")
@@ -128,32 +134,52 @@ until grep -q '^ready' "$work/loadgen.out" 2>/dev/null; do
 done
 
 # ------------------------------------------------------------ measuring
-tools=(lshidden procfs lsof lsfd)
-declare -A label=([lshidden]="lshidden -a -J" [procfs]="lshidden -a -J --no-deep"
-    [lsof]="lsof -n -P" [lsfd]="lsfd -J")
-declare -A wall user sys fails
-for t in "${tools[@]}"; do wall[$t]='' user[$t]='' sys[$t]='' fails[$t]=0; done
+# def/all/json: lshidden, -a, -a -J; the nd_ twins add --no-deep; floor_X
+# is the floor program writing as many bytes as X did in the warm-up.
+tools=(def all json nd_def nd_all nd_json lsof lsfd floor_def floor_all floor_json)
+declare -A label=([def]="lshidden" [all]="lshidden -a" [json]="lshidden -a -J"
+    [nd_def]="lshidden --no-deep" [nd_all]="lshidden -a --no-deep" [nd_json]="lshidden -a -J --no-deep"
+    [lsof]="lsof -n -P" [lsfd]="lsfd -J"
+    [floor_def]="floor (bytes of lshidden)" [floor_all]="floor (bytes of -a)" [floor_json]="floor (bytes of -a -J)")
+declare -A wall user sys rss fails bytes
+for t in "${tools[@]}"; do wall[$t]='' user[$t]='' sys[$t]='' rss[$t]='' fails[$t]=0 bytes[$t]=0; done
 
-# timed TOOL OUT: run once under `loadgen -T` (CLOCK_MONOTONIC wall time and
-# wait4() CPU times), stdout to OUT, stderr appended to $work/TOOL.err.
-timed() {
-    local t=$1 out=$2 w u s st
-    case $t in
-        lshidden) "$loadgen" -T "$work/time" -- "$lshidden" -a -J >"$out" 2>>"$work/$t.err" || true ;;
-        procfs)   "$loadgen" -T "$work/time" -- "$lshidden" -a -J --no-deep >"$out" 2>>"$work/$t.err" || true ;;
-        lsof)     "$loadgen" -T "$work/time" -- lsof -n -P        >"$out" 2>>"$work/$t.err" || true ;;
-        lsfd)     "$loadgen" -T "$work/time" -- lsfd -J           >"$out" 2>>"$work/$t.err" || true ;;
+command_of() { # tool -> the command in cmd[]
+    case $1 in
+        def)     cmd=("$lshidden") ;;
+        all)     cmd=("$lshidden" -a) ;;
+        json)    cmd=("$lshidden" -a -J) ;;
+        nd_def)  cmd=("$lshidden" --no-deep) ;;
+        nd_all)  cmd=("$lshidden" -a --no-deep) ;;
+        nd_json) cmd=("$lshidden" -a -J --no-deep) ;;
+        lsof)    cmd=(lsof -n -P) ;;
+        lsfd)    cmd=(lsfd -J) ;;
+        floor_*) cmd=("$floor" -b "${bytes[${1#floor_}]}") ;;
     esac
-    read -r w u s st <"$work/time"
-    # lshidden: 0 = rows printed, 1 = no rows; anything else is a failure.
-    if ((st != 0)); then fails[$t]=$((fails[$t] + 1)); fi
-    last_wall=$w last_user=$u last_sys=$s
 }
 
-# Warm-up: each tool once; its output is kept for the row counts.
+# timed TOOL OUT: run once under `loadgen -T` (CLOCK_MONOTONIC wall time,
+# wait4() CPU times and peak RSS), stdout to OUT, stderr appended to
+# $work/TOOL.err.
+timed() {
+    local t=$1 out=$2 w u s st m cmd
+    command_of "$t"
+    "$loadgen" -T "$work/time" -- "${cmd[@]}" >"$out" 2>>"$work/$t.err" || true
+    read -r w u s st m <"$work/time"
+    # lshidden: 0 = rows printed, 1 = no rows (the default view on a host
+    # with nothing hidden); anything else is a failure.
+    if ((st > 1)) || { ((st != 0)) && [[ $t != def && $t != nd_def ]]; }; then
+        fails[$t]=$((fails[$t] + 1))
+    fi
+    last_wall=$w last_user=$u last_sys=$s last_rss=${m:-0}
+}
+
+# Warm-up: each tool once (the floors last: they need the byte counts);
+# the output is kept for the row and byte counts.
 for t in "${tools[@]}"; do
     timed "$t" "$work/$t.out"
     fails[$t]=0
+    bytes[$t]=$(stat -c %s "$work/$t.out")
 done
 
 count_json() { # file key -> "total loadgen hidden"
@@ -173,9 +199,15 @@ EOF
         *) echo "n/a n/a n/a" ;;
     esac
 }
+# A table with headers, COMMAND first -> "total loadgen -".
+count_table() { awk 'NR > 1 { n++; if ($1 == "loadgen") l++ } END { print n + 0, l + 0, "-" }' "$1"; }
 declare -A rows lgrows hidden
-read -r 'rows[lshidden]' 'lgrows[lshidden]' 'hidden[lshidden]' < <(count_json "$work/lshidden.out" files)
-read -r 'rows[procfs]' 'lgrows[procfs]' 'hidden[procfs]' < <(count_json "$work/procfs.out" files)
+read -r 'rows[json]' 'lgrows[json]' 'hidden[json]' < <(count_json "$work/json.out" files)
+read -r 'rows[nd_json]' 'lgrows[nd_json]' 'hidden[nd_json]' < <(count_json "$work/nd_json.out" files)
+for t in def all nd_def nd_all; do
+    read -r "rows[$t]" "lgrows[$t]" "hidden[$t]" < <(count_table "$work/$t.out")
+done
+for t in floor_def floor_all floor_json; do rows[$t]=- lgrows[$t]=- hidden[$t]=-; done
 # Where the kernel view cannot run the default is the /proc scan: say so.
 view_status=0
 "$lshidden" --deep -p $$ -J >/dev/null 2>"$work/view.err" || view_status=$?
@@ -188,15 +220,16 @@ read -r 'rows[lsfd]' 'lgrows[lsfd]' 'hidden[lsfd]' < <(count_json "$work/lsfd.ou
 hidden[lsfd]=-
 read -r 'rows[lsof]' 'lgrows[lsof]' < <(awk 'NR > 1 { n++; if ($1 == "loadgen") l++ } END { print n + 0, l + 0 }' "$work/lsof.out")
 hidden[lsof]=-
-rm -f "$work"/*.out
+floor_note=$(grep -h '^floor:' "$work/floor_all.err" | head -1 || true)
+rm -f "$work"/*.out "$work"/floor_*.err
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "running $rounds interleaved rounds ..." >&2
+echo "running $rounds interleaved rounds of ${#tools[@]} commands ..." >&2
 for ((r = 0; r < rounds; r++)); do
     for ((i = 0; i < ${#tools[@]}; i++)); do   # rotate the order every round
         t=${tools[$(((r + i) % ${#tools[@]}))]}
         timed "$t" /dev/null
-        wall[$t]+="$last_wall " user[$t]+="$last_user " sys[$t]+="$last_sys "
+        wall[$t]+="$last_wall " user[$t]+="$last_user " sys[$t]+="$last_sys " rss[$t]+="$last_rss "
     done
 done
 kill -0 "$lg_pid" 2>/dev/null || { echo "bench.sh: loadgen died during the run" >&2; exit 1; }
@@ -206,9 +239,13 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -n |
     awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 minimum() { tr ' ' '\n' <<<"$1" | grep . | sort -n | head -1; }
 ms() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1e6 }'; }
+mib() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1024 }'; }
 
-declare -A med mn
-for t in "${tools[@]}"; do med[$t]=$(median "${wall[$t]}"); mn[$t]=$(minimum "${wall[$t]}"); done
+declare -A med mn cpu mrss
+for t in "${tools[@]}"; do
+    med[$t]=$(median "${wall[$t]}") mn[$t]=$(minimum "${wall[$t]}") mrss[$t]=$(median "${rss[$t]}")
+    cpu[$t]=$(awk -v u="$(median "${user[$t]}")" -v s="$(median "${sys[$t]}")" 'BEGIN { print u + s }')
+done
 
 lsof_v=$(lsof -v 2>&1 | awk '/revision:/ { print $2; exit }')
 lsfd_v=$(lsfd --version 2>/dev/null | awk '{ print $NF }')
@@ -216,38 +253,65 @@ lsh_v=$("$lshidden" -V 2>/dev/null | head -1 || true)
 echo
 echo "host: Linux $(uname -r), $(nproc) cores; lsof ${lsof_v:-?}, lsfd ${lsfd_v:-?}, ${lsh_v:-lshidden ?} ($lshidden)"
 echo "load: $procs processes x $fds fds, $rings rings x $fixed fixed files ($((rings * fixed)) fixed slots); $rounds rounds"
+echo "${floor_note:-floor: ?}"
 echo
-printf '%-22s %10s %10s %10s %10s %8s %13s %7s\n' tool "median ms" "min ms" "user ms" "sys ms" rows "loadgen rows" hidden
+row_format='%-27s %9s %9s %8s %8s %8s %8s %8s %8s %7s\n'
+# shellcheck disable=SC2059  # the format is ours
+printf "$row_format" command "median ms" "min ms" "user ms" "sys ms" "RSS MiB" "out KiB" rows loadgen hidden
 for t in "${tools[@]}"; do
-    printf '%-22s %10s %10s %10s %10s %8s %13s %7s\n' "${label[$t]}" "$(ms "${med[$t]}")" "$(ms "${mn[$t]}")" \
-        "$(ms "$(median "${user[$t]}")")" "$(ms "$(median "${sys[$t]}")")" "${rows[$t]}" "${lgrows[$t]}" "${hidden[$t]}"
+    # shellcheck disable=SC2059
+    printf "$row_format" "${label[$t]}" "$(ms "${med[$t]}")" "$(ms "${mn[$t]}")" \
+        "$(ms "$(median "${user[$t]}")")" "$(ms "$(median "${sys[$t]}")")" "$(mib "${mrss[$t]}")" \
+        "$((bytes[$t] / 1024))" "${rows[$t]}" "${lgrows[$t]}" "${hidden[$t]}"
 done
-echo "(user/sys: median CPU time of the tool process; rows: records in one warm-up run; hidden: uring-fixed/uring-ring rows)"
+echo "(medians over the rounds; RSS: peak resident set from wait4(); out: bytes written in the warm-up;"
+echo " rows: records in the warm-up; hidden: uring-fixed/uring-ring rows)"
 for t in "${tools[@]}"; do
-    if ((fails[$t])); then echo "warning: ${label[$t]} exited non-zero in ${fails[$t]} of $rounds rounds"; fi
-    if [[ -s $work/$t.err ]]; then
+    if ((fails[$t])); then echo "warning: ${label[$t]} failed in ${fails[$t]} of $rounds rounds"; fi
+    # The floor's one line on stderr is its summary, shown above.
+    if [[ -s $work/$t.err && $t != floor_* ]]; then
         echo "note: ${label[$t]} wrote to stderr, e.g.:"; sort -u "$work/$t.err" | head -3 | sed 's/^/    /'
     fi
 done
 echo
 
 met=1
-ratio() { # tool other target
-    local t=$1 o=$2 target=$3 rmed rmin ok
-    rmed=$(awk -v a="${med[$t]}" -v b="${med[$o]}" 'BEGIN { printf "%.3f", a / b }')
-    rmin=$(awk -v a="${mn[$t]}" -v b="${mn[$o]}" 'BEGIN { printf "%.3f", a / b }')
-    if awk -v r="$rmed" -v t="$target" 'BEGIN { exit !(r <= t) }'; then ok=met; else ok="NOT met"; met=0; fi
-    printf '%-24s median %6s   min %6s   target <= %s: %s\n' "$t/$o" "$rmed" "$rmin" "$target" "$ok"
+# ratio KIND A B TARGET: A/B of the median wall time (time), CPU time
+# (cpu: user+sys) or peak RSS (rss); TARGET - is informational, and a
+# missed target makes --strict fail.
+ratio() {
+    local kind=$1 a=$2 b=$3 target=$4 va vb r ok
+    case $kind in
+        time) va=${med[$a]} vb=${med[$b]} ;;
+        cpu)  va=${cpu[$a]} vb=${cpu[$b]} ;;
+        rss)  va=${mrss[$a]} vb=${mrss[$b]} ;;
+    esac
+    r=$(awk -v a="$va" -v b="$vb" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }')
+    if [[ $target == - ]]; then ok="(informational)"
+    elif awk -v r="$r" -v t="$target" 'BEGIN { exit !(r != "n/a" && r <= t) }'; then ok="target <= $target: met"
+    else ok="target <= $target: NOT met"; met=0
+    fi
+    printf '%-4s %-25s / %-25s %7s   %s\n' "$kind" "${label[$a]}" "${label[$b]}" "$r" "$ok"
 }
-ratio lshidden lsof 0.2
-ratio lshidden lsfd 0.5
-if [[ -z ${view_missing-} ]]; then ratio lshidden procfs 2; fi
+echo "ratios (time: median wall time; cpu: median user+sys; rss: median peak RSS):"
+ratio time def lsof 0.25
+ratio time all lsof 0.35
+ratio time all json 1.3
+ratio time json lsof 0.25
+ratio time json lsfd 0.2
+ratio rss all json 1.3
+ratio rss def json 1.3
+for t in def all json; do ratio time "$t" "floor_$t" 1.5; done
+for t in def all json; do ratio time "nd_$t" "floor_$t" 1.5; done
+# The kernel view's cost over the /proc scan alone.
+if [[ -z ${view_missing-} ]]; then
+    for t in def all json; do ratio time "$t" "nd_$t" -; done
+fi
 # CPU time is less sensitive than wall time to other work on the host.
-for o in lsof lsfd; do
-    awk -v o="$o" -v lu="$(median "${user[lshidden]}")" -v ls="$(median "${sys[lshidden]}")" \
-        -v ou="$(median "${user[$o]}")" -v os="$(median "${sys[$o]}")" \
-        'BEGIN { printf "lshidden/%-5s CPU (user+sys, medians) %.3f  (informational)\n", o, (lu + ls) / (ou + os) }'
-done
+ratio cpu all json -
+ratio cpu def lsof -
+ratio cpu json lsof -
+ratio cpu json lsfd -
 echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if ((strict && !met)); then exit 1; fi

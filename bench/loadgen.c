@@ -19,8 +19,9 @@
  *   loadgen -T FILE -- CMD [ARGS...]
  *
  * Timing helper for bench.sh: runs CMD (stdio inherited) and writes
- * "wall_ns user_ns sys_ns exit_status" to FILE, the wall time taken with
- * CLOCK_MONOTONIC and the CPU times from wait4().  Exits with CMD's status.
+ * "wall_ns user_ns sys_ns exit_status maxrss_kib" to FILE, the wall time
+ * taken with CLOCK_MONOTONIC, the CPU times and the peak resident set size
+ * from wait4().  Exits with CMD's status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +78,8 @@ static void usage(FILE *f)
                "  -k POOL   regular files in the scratch directory (default 256)\n"
                "  -d DIR    parent of the scratch directory (default $TMPDIR or /tmp)\n"
                "  -S        wait for a signal only; ignore stdin\n"
-               "  -T FILE   timing helper: run CMD, write wall/user/sys ns and status to FILE\n");
+               "  -T FILE   timing helper: run CMD, write wall/user/sys ns, status and peak RSS\n"
+               "            (KiB) to FILE\n");
 }
 
 static long parse_num(const char *s, const char *what, long min, long max)
@@ -125,8 +127,8 @@ static int time_command(const char *out, char **argv)
     FILE *f = fopen(out, "w");
     if (!f)
         die("%s: %s", out, strerror(errno));
-    fprintf(f, "%lld %lld %lld %d\n", (long long)(ns_of(t1) - ns_of(t0)),
-            (long long)ns_of_tv(ru.ru_utime), (long long)ns_of_tv(ru.ru_stime), code);
+    fprintf(f, "%lld %lld %lld %d %ld\n", (long long)(ns_of(t1) - ns_of(t0)),
+            (long long)ns_of_tv(ru.ru_utime), (long long)ns_of_tv(ru.ru_stime), code, ru.ru_maxrss);
     if (fclose(f) != 0)
         die("%s: %s", out, strerror(errno));
     return code;

@@ -1,5 +1,7 @@
 #include "output/cell_fit.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -14,17 +16,32 @@ static size_t char_width(uint32_t cp, size_t n)
     return w > 0 ? (size_t)w : 0;
 }
 
-size_t text_width(const char *s, bool utf8)
+int width_census_add(struct width_census *c, size_t width)
 {
-    size_t width = 0, len = strlen(s);
-    for (size_t i = 0; i < len;) {
-        uint32_t cp = (unsigned char)s[i];
-        size_t n = utf8 && cp >= 0x80 ? utf8_next(s + i, len - i, &cp) : 1;
-        n = n ? n : 1;
-        width += char_width(cp, n);
-        i += n;
+    if (width >= CELL_FIT_DIRECT) {
+        if (c->nwide == c->cap) {
+            size_t cap = c->cap ? c->cap * 2 : 64;
+            size_t *wide = realloc(c->wide, cap * sizeof(*wide));
+            if (!wide)
+                return -ENOMEM;
+            c->wide = wide;
+            c->cap = cap;
+        }
+        c->wide[c->nwide++] = width;
+    } else {
+        c->count[width]++;
     }
-    return width;
+    c->n++;
+    if (width > c->max)
+        c->max = width;
+    return 0;
+}
+
+void width_census_free(struct width_census *c)
+{
+    free(c->wide);
+    c->wide = NULL;
+    c->nwide = c->cap = 0;
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -33,13 +50,25 @@ static int cmp_size(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-size_t cell_fit_limit(size_t *widths, size_t n, size_t header)
+/* The width of rank k (from 0) in ascending order. */
+static size_t census_rank(struct width_census *c, size_t k)
 {
-    if (n == 0)
+    size_t below = 0;
+    for (size_t w = 0; w < CELL_FIT_DIRECT; w++) {
+        below += c->count[w];
+        if (k < below)
+            return w;
+    }
+    qsort(c->wide, c->nwide, sizeof(*c->wide), cmp_size);
+    return c->wide[k - below];
+}
+
+size_t width_census_fit_limit(struct width_census *c, size_t header)
+{
+    if (c->n == 0)
         return header;
-    qsort(widths, n, sizeof(*widths), cmp_size);
     /* Up to ten rows nothing is cut: the table is small whatever it holds. */
-    size_t limit = widths[n * 9 / 10 < n ? n * 9 / 10 : n - 1];
+    size_t n = c->n, limit = census_rank(c, n * 9 / 10 < n ? n * 9 / 10 : n - 1);
     if (limit < header)
         limit = header;
     /* Short values (numbers, kinds, names) are never cut: only the rare
@@ -47,24 +76,38 @@ size_t cell_fit_limit(size_t *widths, size_t n, size_t header)
     return limit < CELL_FIT_MIN ? CELL_FIT_MIN : limit;
 }
 
-char *text_cut(const char *s, size_t width, bool utf8)
+size_t width_census_max_upto(const struct width_census *c, size_t limit)
 {
-    const char *mark = utf8 ? "\xe2\x80\xa6" : "~"; /* "…" */
-    size_t len = strlen(s), end = 0, used = 0;
+    if (c->max <= limit)
+        return c->max;
+    size_t best = 0;
+    for (size_t i = 0; i < c->nwide; i++)
+        if (c->wide[i] <= limit && c->wide[i] > best)
+            best = c->wide[i];
+    for (size_t w = limit < CELL_FIT_DIRECT ? limit + 1 : CELL_FIT_DIRECT; w-- > best;)
+        if (c->count[w])
+            return w;
+    return best;
+}
+
+size_t text_cut_len(const char *s, size_t len, size_t width, bool utf8, size_t *used)
+{
+    size_t end = 0, cols = 0;
     while (end < len) {
         uint32_t cp = (unsigned char)s[end];
         size_t n = utf8 && cp >= 0x80 ? utf8_next(s + end, len - end, &cp) : 1;
         n = n ? n : 1;
         size_t w = char_width(cp, n);
-        if (used + w + 1 > width)
+        if (cols + w + 1 > width)
             break;
-        used += w;
+        cols += w;
         end += n;
     }
-    char *out = malloc(end + strlen(mark) + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, s, end);
-    strcpy(out + end, width ? mark : "");
-    return out;
+    *used = cols;
+    return end;
+}
+
+const char *text_cut_mark(bool utf8)
+{
+    return utf8 ? "\xe2\x80\xa6" : "~"; /* "…" */
 }

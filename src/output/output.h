@@ -1,4 +1,4 @@
-/* Rendering rows of any column set: a human table (libsmartcols) or JSON.
+/* Rendering rows of any column set: a human table or JSON.
  * Every mode (listing, --mount, --fuse) goes through here, so -o, -r, -n,
  * -J, escaping and write errors behave the same in all of them. */
 #ifndef LSHIDDEN_OUTPUT_OUTPUT_H

@@ -1,7 +1,6 @@
 #include "parse/text_escape.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -136,26 +135,55 @@ static bool printable_seq(const char *s, size_t n, uint32_t cp, bool keep_utf8)
     return keep_utf8 && !unicode_is_unsafe(cp) && wcwidth((wchar_t)cp) >= 0;
 }
 
-char *terminal_escape(const char *s, size_t len, bool keep_utf8)
+/* Display columns of one character that printable_seq let through. */
+static size_t printable_width(size_t n, uint32_t cp)
 {
+    if (n == 1)
+        return 1;
+    int w = wcwidth((wchar_t)cp);
+    return w > 0 ? (size_t)w : 0;
+}
+
+size_t terminal_escape_into(char *out, const char *s, size_t len, bool keep_utf8, size_t *width)
+{
+    static const char digits[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
-    char *out = malloc(len * 4 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
+    size_t o = 0, w = 0;
     for (size_t i = 0; i < len;) {
+        /* Printable ASCII is nearly every byte of a path or a name. */
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+            out[o++] = (char)p[i++];
+            w++;
+            continue;
+        }
         uint32_t cp = 0;
-        size_t n = utf8_next(s + i, len - i, &cp);
+        size_t n = p[i] < 0x80 ? 1 : utf8_next(s + i, len - i, &cp);
         size_t count = n ? n : 1;
-        if (n && printable_seq(s + i, n, cp, keep_utf8)) {
+        if (p[i] >= 0x80 && n && printable_seq(s + i, n, cp, keep_utf8)) {
             memcpy(out + o, s + i, n);
             o += n;
+            w += printable_width(n, cp);
         } else {
-            for (size_t k = 0; k < count; k++)
-                o += (size_t)sprintf(out + o, "\\x%02x", p[i + k]);
+            for (size_t k = 0; k < count; k++) {
+                out[o++] = '\\';
+                out[o++] = 'x';
+                out[o++] = digits[p[i + k] >> 4];
+                out[o++] = digits[p[i + k] & 0xf];
+            }
+            w += 4 * count;
         }
         i += count;
     }
     out[o] = '\0';
+    if (width)
+        *width = w;
+    return o;
+}
+
+char *terminal_escape(const char *s, size_t len, bool keep_utf8)
+{
+    char *out = malloc(len * 4 + 1);
+    if (out)
+        terminal_escape_into(out, s, len, keep_utf8, NULL);
     return out;
 }

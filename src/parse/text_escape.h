@@ -33,4 +33,9 @@ char *utf8_replace_invalid(const char *s, size_t len);
  * non-ASCII byte.  malloc'd. */
 char *terminal_escape(const char *s, size_t len, bool keep_utf8);
 
+/* terminal_escape into out (room for len * 4 + 1 bytes), with no
+ * allocation; returns the bytes written (NUL not counted) and, if width
+ * is not NULL, stores the display columns of the result there. */
+size_t terminal_escape_into(char *out, const char *s, size_t len, bool keep_utf8, size_t *width);
+
 #endif

@@ -1,5 +1,6 @@
 /* libFuzzer target for the text that reaches a terminal or a JSON reader:
- * terminal_escape never lets an unsafe character through, invalid UTF-8
+ * terminal_escape never lets an unsafe character through (and the
+ * table's terminal_escape_into measures what it writes), invalid UTF-8
  * becomes valid, our JSON strings read back (with jansson) as what went
  * in, and the decimal name parser agrees with strtoull.  Any broken
  * invariant calls abort().
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include <jansson.h>
 
@@ -31,15 +33,25 @@ static void check_terminal_safe(const char *s, size_t len, bool keep_utf8)
 {
     char *out = terminal_escape(s, len, keep_utf8);
     REQUIRE(out);
-    size_t n = strlen(out);
+    size_t n = strlen(out), columns = 0;
     REQUIRE(utf8_valid(out, n));
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t k = utf8_next(out + i, n - i, &cp);
         REQUIRE(k > 0 && !unicode_is_unsafe(cp));
         REQUIRE(keep_utf8 || cp < 0x80);
+        int w = k == 1 ? 1 : wcwidth((wchar_t)cp);
+        columns += w > 0 ? (size_t)w : 0;
         i += k;
     }
+    /* The table's escape-and-measure writes the same bytes, and the
+     * display width of what it wrote. */
+    char *into = malloc(len * 4 + 1);
+    REQUIRE(into);
+    size_t width = 0;
+    REQUIRE(terminal_escape_into(into, s, len, keep_utf8, &width) == n);
+    REQUIRE(memcmp(into, out, n + 1) == 0 && width == columns);
+    free(into);
     free(out);
 }
 
