@@ -404,7 +404,7 @@ struct ring_tables {
     struct io_hash_table *table[2];
 };
 
-/* The cancel table, and up to 6.7 the locked one beside it: a loop of
+/* The cancel table, and on older kernels the locked one beside it: a loop of
  * two, so that the verifier sees the bucket walk once. */
 static long ring_table(u32 i, void *data)
 {

@@ -322,9 +322,10 @@ struct mm_struct___inflight {
 };
 /* io_uring: poll-armed requests (IORING_OP_POLL_ADD, and reads or writes
  * waiting for their file to become ready) are hashed in the ring's cancel
- * table by hash_node; up to 6.7 the ones armed under the ring lock are in
- * cancel_table_locked instead.  A request punted to an io-wq worker is the
- * worker's cur_work; the worker thread's worker_private is the io_worker. */
+ * table by hash_node; older kernels (6.1) keep the ones armed under the
+ * ring lock in cancel_table_locked.  A request punted to an io-wq worker is
+ * the worker's cur_work; the worker thread's worker_private is the
+ * io_worker. */
 struct io_hash_bucket {
     struct hlist_head list;
 };
@@ -344,8 +345,9 @@ struct io_wq_work_node {
 struct io_wq_work {
     struct io_wq_work_node list;
 };
-/* flags is a u64 from 6.10 (io_req_flags_t), an unsigned int before: the
- * low half, read here, holds REQ_F_FIXED_FILE on every kernel. */
+/* flags is a u64 on newer kernels (io_req_flags_t, 6.18), an unsigned int
+ * on older ones (6.1): the low half, read here, holds REQ_F_FIXED_FILE on
+ * every kernel (little-endian). */
 struct io_kiocb {
     struct file *file;
     unsigned int flags;
