@@ -81,11 +81,29 @@ void kernel_view_note_requests_absence(const struct process_list *processes, boo
     size_t rings = 0;
     for (size_t i = 0; !held && i < processes->len; i++)
         rings += processes->items[i]->has_ring;
-    if (rings)
-        warning_add(warnings, WARN_DEEP, 0, NULL,
-                    "the kernel view is not loaded (%s): io_uring requests in flight of %zu "
-                    "process%s with a ring cannot be seen",
-                    why, rings, rings == 1 ? "" : "es");
+    if (!rings)
+        return;
+    char what[128];
+    snprintf(what, sizeof(what),
+             "io_uring requests in flight of %zu process%s with a ring cannot "
+             "be seen",
+             rings, rings == 1 ? "" : "es");
+    /* One line says what the missing view hides: kernel_view_note_absence()
+     * may have written it already. */
+    char prefix[400];
+    snprintf(prefix, sizeof(prefix), "the kernel view is not loaded (%s): ", why);
+    for (size_t i = 0; i < warnings->len; i++) {
+        struct warning *w = &warnings->items[i];
+        char *longer = NULL;
+        if (w->kind != WARN_DEEP || w->pid != 0 || strncmp(w->reason, prefix, strlen(prefix)) != 0)
+            continue;
+        if (asprintf(&longer, "%s; %s", w->reason, what) < 0)
+            return;
+        free(w->reason);
+        w->reason = longer;
+        return;
+    }
+    warning_add(warnings, WARN_DEEP, 0, NULL, "%s%s", prefix, what);
 }
 
 const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warning_list *warnings)
