@@ -23,7 +23,7 @@ import time
 import unittest
 
 from lshidden_test import (HelperProcess, describe, in_private_namespace, is_root, mount_tmpfs,
-                           run_json, run_tests, umount)
+                           run_json, run_lshidden, run_tests, umount)
 
 IN_FLIGHT_KEYS = ("pid", "path", "type", "inode", "holder", "effect", "possible", "hidden",
                   "method", "hint")
@@ -67,7 +67,7 @@ class InFlightRequestsTest(unittest.TestCase):
         exiting ring's requests are cancelled by a kernel worker, later."""
         os.unlink(path)
         helper.stop()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while umount(mnt) == errno.EBUSY and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertFalse(os.path.ismount(mnt), "the mount is still busy after the helper ended")
@@ -91,6 +91,9 @@ class InFlightRequestsTest(unittest.TestCase):
         result, doc = run_json("--mount", mnt)
         self.assertEqual(result.returncode, 0, describe(result))
         self.expect_certain_row(doc, helper, path, "held by a pending Linux AIO poll request")
+        result = run_lshidden("--mount", mnt, "--journal")
+        self.assertIn(f"lshidden: {mnt}: held by pid {helper.pid} (mount_holder) file in flight "
+                      f"{path} (blocks umount, hidden)\n", result.stdout.decode(), describe(result))
         # /proc alone: the /[aio] mapping, so a possible holder.
         result, doc = run_json("--mount", mnt, "--no-deep")
         self.assertEqual(result.returncode, 3, describe(result))
@@ -100,6 +103,10 @@ class InFlightRequestsTest(unittest.TestCase):
                          [(True, "blocks-umount",
                            "1 Linux AIO context: a poll request may hold a file", None,
                            f"kill {helper.pid}")], doc["files"])
+        result = run_lshidden("--mount", mnt, "--no-deep", "--journal")
+        self.assertIn(f"lshidden: {mnt}: held by pid {helper.pid} (mount_holder) in-flight 1 Linux "
+                      f"AIO context: a poll request may hold a file (blocks umount, hidden, "
+                      f"possible)\n", result.stdout.decode(), describe(result))
         self.expect_freed(helper, mnt, path)
 
     def test_uring_poll_request(self):
