@@ -123,9 +123,15 @@ int inflight_scan_run(struct inflight_scan *is)
     if (r < 0)
         return r;
     struct iter_output out = {NULL, 0, 0};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     r = read_all(skel->progs.inflight_tasks, &out);
+    double tasks_ms = ms_since(&t0);
     if (r == 0)
         r = read_all(skel->progs.inflight_rings, &out);
+    if (getenv("LSHIDDEN_DEEP_DEBUG"))
+        fprintf(stderr, "lshidden: in-flight iterators: tasks %.1f ms, rings %.1f ms\n", tasks_ms,
+                ms_since(&t0) - tasks_ms);
     if (r < 0)
         snprintf(is->unavailable, sizeof(is->unavailable), "running a BPF iterator: %s",
                  strerror(-r));

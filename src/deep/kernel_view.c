@@ -63,11 +63,16 @@ static void finish_requests(struct kernel_view *kv, struct warning_list *warning
         inflight_scan_free(is);
         free(is);
         kv->requests = NULL;
-    } else if (is->cut) {
+        return;
+    }
+    if (!is->uring_known)
+        warning_add(warnings, WARN_DEEP, 0, NULL,
+                    "kernel view: io_uring requests in flight not read: this kernel's io_uring "
+                    "types (cancel_table, io-wq workers) are not known");
+    if (is->cut)
         warning_add(warnings, WARN_DEEP, 0, NULL,
                     "kernel view: more files held by requests in flight than one read can list; "
                     "some are not listed");
-    }
 }
 
 const struct inflight_scan *kernel_view_requests(const struct kernel_view *kv)

@@ -346,8 +346,10 @@ int inflight_tasks(struct bpf_iter__task *ctx)
     struct scratch *s = get_scratch();
     if (!task || !s)
         return 0;
-    if (bpf_core_field_exists(struct task_struct___inflight, worker_private) &&
-        bpf_core_field_exists(struct io_ring_ctx___inflight, cancel_table))
+    /* A kernel without io_uring has no requests to miss. */
+    if (!bpf_core_type_exists(struct io_ring_ctx) ||
+        (bpf_core_field_exists(struct task_struct___inflight, worker_private) &&
+         bpf_core_field_exists(struct io_ring_ctx___inflight, cancel_table)))
         uring_layout_known = 1;
     s->nfiles = 0;
     u32 via = DEEP_VIA_AIO;
