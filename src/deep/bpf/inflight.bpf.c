@@ -330,7 +330,10 @@ static __always_inline u64 worker_request(struct task_struct *task, struct scrat
         return 0;
     struct task_struct___inflight *t = (void *)task;
     struct io_worker *worker = BPF_CORE_READ(t, worker_private);
-    struct io_wq_work *work = worker ? BPF_CORE_READ(worker, cur_work) : NULL;
+    /* Other io threads (SQPOLL) have no io_worker: it must point back. */
+    if (!worker || BPF_CORE_READ(worker, task) != task)
+        return 0;
+    struct io_wq_work *work = BPF_CORE_READ(worker, cur_work);
     if (!work)
         return 0;
     struct file *file = request_file((void *)work - bpf_core_field_offset(struct io_kiocb, work));

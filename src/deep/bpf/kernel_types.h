@@ -355,6 +355,7 @@ struct io_kiocb {
     struct io_wq_work work;
 };
 struct io_worker {
+    struct task_struct *task;
     struct io_wq_work *cur_work;
 };
 struct task_struct___inflight {
