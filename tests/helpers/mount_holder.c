@@ -23,6 +23,9 @@
  *                 writes), close the fd: only the request holds the file
  *   uring-poll    as aio-poll, with an io_uring IORING_OP_POLL_ADD: the
  *                 request sits in the ring's cancel table
+ *   uring-read    as uring-poll, with an IORING_OP_READ: it finds nothing to
+ *                 read, and waits armed for poll (async poll) in the same
+ *                 table
  *   uring-worker  make PATH a FIFO, splice into it from an empty pipe with
  *                 io_uring (splice always runs in an io-wq worker, which
  *                 blocks reading the pipe), close the FIFO's fd: only the
@@ -241,6 +244,18 @@ static void hold_uring_poll(struct held *h, const char *path)
     check_sys(close(fd), "close");
 }
 
+static void hold_uring_read(struct held *h, const char *path)
+{
+    static char buf[64];
+    int fd = open_fifo(h, path, O_RDWR);
+    start_ring(h);
+    io_uring_prep_read(io_uring_get_sqe(&ring), fd, buf, sizeof(buf), 0);
+    if (io_uring_submit(&ring) != 1)
+        die("io_uring_submit READ", EIO);
+    expect_no_completion();
+    check_sys(close(fd), "close");
+}
+
 static void hold_uring_worker(struct held *h, const char *path)
 {
     int fd = open_fifo(h, path, O_RDWR);
@@ -272,6 +287,8 @@ static const struct mode modes[] = {
     {"aio-poll", "make PATH a FIFO, AIO-poll it (never ready), close the fd", hold_aio_poll},
     {"uring-poll", "make PATH a FIFO, io_uring POLL_ADD on it (never ready), close the fd",
      hold_uring_poll},
+    {"uring-read", "make PATH a FIFO, io_uring READ of it (waits for data), close the fd",
+     hold_uring_read},
     {"uring-worker", "make PATH a FIFO, splice into it from an empty pipe, close the fd",
      hold_uring_worker},
 };

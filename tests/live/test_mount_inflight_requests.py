@@ -5,9 +5,9 @@ file on the mount after its fd was closed.
   (mount_holder aio-poll).  /proc shows only the context's /[aio]
   mapping: without the kernel view the process is a possible holder; the
   kernel view names the file (mm->ioctx_table, active_reqs).
-- io_uring: IORING_OP_POLL_ADD on such a FIFO, armed in the ring's cancel
-  table (uring-poll), and a splice into it that an io-wq worker runs and
-  blocks in (uring-worker).  /proc shows nothing of either; the kernel
+- io_uring: IORING_OP_POLL_ADD on such a FIFO, or a READ of it, armed in
+  the ring's cancel table (uring-poll, uring-read), and a splice into it
+  that an io-wq worker runs and blocks in (uring-worker).  /proc shows nothing of either; the kernel
   view names the file.
 
 Each holder is proven first: no fd of the helper names the file, and
@@ -110,17 +110,21 @@ class InFlightRequestsTest(unittest.TestCase):
         self.expect_freed(helper, mnt, path)
 
     def test_uring_poll_request(self):
-        mnt = self.tmpfs("uring-poll")
-        helper, manifest, path = self.hold("uring-poll", mnt)
-        result, doc = run_json("--mount", mnt)
-        self.assertEqual(result.returncode, 0, describe(result))
-        ring_fd = manifest["ring_fd"]
-        row = self.expect_certain_row(
-            doc, helper, path, f"held by an io_uring request armed for poll on ring fd {ring_fd}")
-        self.assertEqual((row["ring_fd"], row["ring_inode"], row.get("tid")),
-                         (ring_fd, manifest["ring_inode"], None))
-        self.expect_unseen_without_view(mnt, helper)
-        self.expect_freed(helper, mnt, path)
+        # POLL_ADD, and a READ that finds nothing and waits armed for poll.
+        for mode in ("uring-poll", "uring-read"):
+            with self.subTest(mode=mode):
+                mnt = self.tmpfs(mode)
+                helper, manifest, path = self.hold(mode, mnt)
+                result, doc = run_json("--mount", mnt)
+                self.assertEqual(result.returncode, 0, describe(result))
+                ring_fd = manifest["ring_fd"]
+                row = self.expect_certain_row(
+                    doc, helper, path,
+                    f"held by an io_uring request armed for poll on ring fd {ring_fd}")
+                self.assertEqual((row["ring_fd"], row["ring_inode"], row.get("tid")),
+                                 (ring_fd, manifest["ring_inode"], None))
+                self.expect_unseen_without_view(mnt, helper)
+                self.expect_freed(helper, mnt, path)
 
     def test_uring_request_in_a_worker(self):
         mnt = self.tmpfs("uring-worker")
