@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,17 @@ struct iter_output {
     char *data;
     size_t len, cap;
 };
+
+/* As deep_scan.c's: libbpf says nothing unless LSHIDDEN_DEEP_DEBUG asks.
+ * Set here too, since this scan may load before that one sets its own
+ * (libbpf's default would print its warnings to the user's stderr). */
+__attribute__((format(printf, 2, 0))) static int quiet_libbpf(enum libbpf_print_level level,
+                                                              const char *fmt, va_list ap)
+{
+    if (level == LIBBPF_DEBUG || !getenv("LSHIDDEN_DEEP_DEBUG"))
+        return 0;
+    return vfprintf(stderr, fmt, ap);
+}
 
 /* Runs prog over every task and appends what it writes to out (the same
  * steps as deep_scan.c's read_iterator, which is private there). */
@@ -118,6 +130,7 @@ int inflight_scan_run(struct inflight_scan *is)
     is->targets = targets;
     if (!targets.ndevs)
         return 0;
+    libbpf_set_print(quiet_libbpf);
     struct lshidden_inflight *skel = NULL;
     int r = load(is, &skel);
     if (r < 0)
