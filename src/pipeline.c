@@ -31,7 +31,9 @@ struct run {
     struct prom_mount *mounts; /* --prometheus: each target's holders, counted */
     struct kernel_view kernel;
     const struct deep_scan *deep; /* NULL with --no-deep, or when it could not run */
-    const char *no_view_why;      /* why deep is NULL, in a few words */
+    /* --mount: the kernel view's requests in flight; NULL when not read. */
+    const struct inflight_scan *requests;
+    const char *no_view_why; /* why deep is NULL, in a few words */
     bool view_finished;
     pid_t *walk_pids;       /* the kernel view's narrowing of the walk, or NULL */
     uint64_t *rings_listed; /* by the kernel view, before the walk */
@@ -116,6 +118,7 @@ static int finish_kernel_view(struct run *run)
         return 0;
     }
     run->deep = kernel_view_finish(&run->kernel, &run->res.warnings);
+    run->requests = kernel_view_requests(&run->kernel);
     if (run->deep)
         return 0;
     run->no_view_why = run->kernel.why;
@@ -174,6 +177,8 @@ static void merge_kernel_tables(struct run *run)
         deep_merge(res, &run->deep->result, &opts);
     else if (run->cfg->kernel_view == KERNEL_VIEW_AUTO)
         kernel_view_note_absence(&res->records, run->no_view_why, &res->warnings);
+    if (run->requests)
+        deep_merge_requests(res, &run->requests->result, &opts);
     record_list_sort(&res->records);
     /* Each worker warns once about a mount it did not look into. */
     warning_list_drop_repeats(&res->warnings, 0);
@@ -216,6 +221,7 @@ static void find_holders(struct run *run, const struct mount_target *target,
         .records = records,
         .warnings = &res->warnings,
         .kernel_view = run->deep && run->deep->targets.ndevs && !run->deep->task_refs_cut,
+        .aio_view = run->requests && run->requests->aio_known,
     };
     struct record_list all;
     record_list_init(&all, &res->arena);
@@ -228,6 +234,19 @@ static void find_holders(struct run *run, const struct mount_target *target,
     holder_scan_free(&hs);
     record_list_free(&all);
     record_list_sort_by_holder(records);
+}
+
+/* --mount without the kernel view: io_uring requests in flight are not
+ * seen, which matters only when nothing certain holds the target. */
+static void note_unseen_requests(struct run *run)
+{
+    if (run->deep || run->cfg->kernel_view != KERNEL_VIEW_AUTO)
+        return;
+    bool held = false;
+    for (size_t i = 0; !held && i < run->res.records.len; i++)
+        held = !run->res.records.items[i]->possible;
+    kernel_view_note_requests_absence(&run->res.processes, held, run->no_view_why,
+                                      &run->res.warnings);
 }
 
 /* --prometheus: one target's holders, found on a copy of the row pointers
@@ -430,9 +449,10 @@ int pipeline_run(const struct pipeline_config *cfg)
     if (run.ntargets)
         collect_kernel_holders(&run);
     sandbox_enter(SANDBOX_HOLDERS); /* BPF is unloaded and the walk is done */
-    if (cfg->mode == MODE_MOUNT)
+    if (cfg->mode == MODE_MOUNT) {
         find_holders(&run, run.targets, &run.res.records);
-    else if (cfg->mode == MODE_PROMETHEUS)
+        note_unseen_requests(&run);
+    } else if (cfg->mode == MODE_PROMETHEUS)
         r = count_holders(&run); /* each --mount target on its own copy of the rows */
     if (r == 0)
         r = write_output(&run);

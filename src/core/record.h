@@ -66,6 +66,11 @@ struct process_info {
     /* From its cgroup (parse/cgroup_parse.h); NULL when it names none. */
     const char *unit;      /* systemd unit: "postgresql.service" */
     const char *container; /* short container id */
+    /* What the walk saw of its requests in flight, which /proc cannot
+     * name: its Linux AIO contexts (/[aio] mappings), and whether it has an
+     * io_uring ring (by fd or mapping). */
+    unsigned aio_contexts;
+    bool has_ring;
 };
 
 /* Unknown numeric values use explicit has_* flags rather than sentinels

@@ -73,7 +73,7 @@ const struct source_info source_table[SOURCE_COUNT] = {
     /* Rows of the kernel view, matched by mount id like a process's own. */
     [SOURCE_IN_FLIGHT] = {.list_order = 24, .name = "in-flight", .holder = "in-flight",
                           .hidden = true, .holder_rank = 19, .match = MATCH_PROCESS_REF,
-                          .wording = WORDING_OBJECT, .one = "file in flight",
+                          .wording = WORDING_IN_FLIGHT, .one = "file in flight",
                           .many = "files in flight"},
     [SOURCE_SYSCALL] = {.list_order = 25, .name = "syscall", .holder = "process",
                         .process_reference = true, .holder_rank = 0, .match = MATCH_FOUND,

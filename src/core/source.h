@@ -55,6 +55,7 @@ enum holder_wording {
     WORDING_FUSE,         /* "pid 42 (srv) FUSE connection 44 backing file" */
     WORDING_NAMESPACE,    /* "mount namespace mnt:[N] pids ..." */
     WORDING_OBJECT,       /* "loop /dev/loop0" */
+    WORDING_IN_FLIGHT,    /* "pid 42 (db) file in flight", or with its object */
 };
 
 struct source_info {

@@ -567,6 +567,91 @@ static void merge_inflight(struct merge_state *m, const struct deep_object *sock
     }
 }
 
+/* The process already has the file open by an fd: its fd row names it,
+ * and what releases the fd releases the request. */
+static bool open_by_fd(const struct merge_state *m, const struct process_info *proc,
+                       const struct deep_file *f)
+{
+    for (size_t i = 0; i < m->res->records.len; i++) {
+        const struct file_record *rec = m->res->records.items[i];
+        if (rec->proc == proc && rec->source == SOURCE_FD && !rec->has_tid && rec->has_dev &&
+            rec->has_inode && rec->inode == f->inode && rec->dev_major == f->dev_major &&
+            rec->dev_minor == f->dev_minor)
+            return true;
+    }
+    return false;
+}
+
+static bool file_listed_before(const struct deep_object *o, size_t upto, uint64_t file_key)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (o->files[i].file_key == file_key)
+            return true;
+    return false;
+}
+
+static const char *request_note(struct merge_state *m, const struct deep_object *o,
+                                const struct deep_reach *reach)
+{
+    char text[160];
+    if (o->kind == DEEP_OBJ_AIO)
+        snprintf(text, sizeof(text), "held by a pending Linux AIO poll request");
+    else if (reach->via == DEEP_VIA_URING_WORKER)
+        snprintf(text, sizeof(text),
+                 "held by an io_uring request that io-wq worker thread %d is running",
+                 (int)reach->tid);
+    else
+        snprintf(text, sizeof(text), "held by an io_uring request armed for poll on ring fd %d",
+                 reach->fd);
+    return arena_strdup(&m->res->arena, text);
+}
+
+/* Requests in flight (Linux AIO poll, io_uring on plain fds) whose files
+ * are on a --mount target: rows of the process that made the request. */
+static void merge_request(struct merge_state *m, const struct deep_object *o)
+{
+    const struct process_info *proc = NULL;
+    const struct deep_reach *reach = NULL;
+    for (size_t r = 0; !proc && r < o->nreaches; r++)
+        if ((proc = find_process(m, o->reaches[r].pid)))
+            reach = &o->reaches[r];
+    for (size_t i = 0; proc && i < o->nfiles; i++) {
+        const struct deep_file *f = &o->files[i];
+        if (file_listed_before(o, i, f->file_key) || open_by_fd(m, proc, f))
+            continue;
+        struct file_record *rec = record_list_add(&m->res->records, proc, SOURCE_IN_FLIGHT);
+        if (!rec)
+            return;
+        rec->note = request_note(m, o, reach);
+        if (reach->via == DEEP_VIA_URING_WORKER) {
+            rec->has_tid = true;
+            rec->tid = reach->tid;
+        } else if (reach->via == DEEP_VIA_URING_REQ) {
+            rec->has_ring_fd = true;
+            rec->ring_fd = reach->fd;
+            ring_fields(rec, o);
+        }
+        apply_file(m, rec, f);
+    }
+}
+
+void deep_merge_requests(struct scan_result *res, const struct deep_result *requests,
+                         const struct deep_merge_options *opts)
+{
+    struct merge_state m = {.res = res, .kernel = requests, .opts = opts};
+    if (index_rows(&m) < 0) {
+        warning_add(&res->warnings, WARN_DEEP, 0, NULL, "kernel view: out of memory merging");
+    } else {
+        for (size_t i = 0; i < requests->len; i++) {
+            const struct deep_object *o = &requests->items[i];
+            if (o->kind == DEEP_OBJ_AIO || o->kind == DEEP_OBJ_URING_REQ)
+                merge_request(&m, o);
+        }
+    }
+    free(m.procs);
+    free(m.fixed_rows);
+}
+
 static enum file_source ref_source(uint32_t index)
 {
     switch (index) {

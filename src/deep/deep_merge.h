@@ -34,4 +34,11 @@ void deep_forget_listed_fuse(struct scan_result *res, const struct deep_scan *ds
 void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 const struct deep_merge_options *opts);
 
+/* Files on a --mount target held by requests in flight (inflight_scan:
+ * Linux AIO poll requests, io_uring requests on plain fds): hidden rows
+ * of source in-flight for the process that made each request, unless
+ * that process has the file open by an fd as well. */
+void deep_merge_requests(struct scan_result *res, const struct deep_result *requests,
+                         const struct deep_merge_options *opts);
+
 #endif

@@ -15,6 +15,25 @@ static void *kernel_view_thread(void *arg)
     return NULL;
 }
 
+static void *requests_thread(void *arg)
+{
+    struct kernel_view *kv = arg;
+    inflight_scan_run(kv->requests);
+    return NULL;
+}
+
+/* The requests in flight are read only for --mount, by programs loaded
+ * beside the main ones. */
+static void start_requests(struct kernel_view *kv, const struct deep_targets *targets)
+{
+    if (!targets || !targets->ndevs || !(kv->requests = calloc(1, sizeof(*kv->requests))))
+        return;
+    kv->requests->targets = *targets;
+    kv->requests_threaded = pthread_create(&kv->requests_thread, NULL, requests_thread, kv) == 0;
+    if (!kv->requests_threaded)
+        requests_thread(kv);
+}
+
 void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct deep_targets *targets)
 {
     memset(kv, 0, sizeof(*kv));
@@ -26,9 +45,70 @@ void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct dee
     }
     if (targets)
         kv->ds->targets = *targets;
+    start_requests(kv, targets);
     kv->threaded = pthread_create(&kv->thread, NULL, kernel_view_thread, kv) == 0;
     if (!kv->threaded)
         kernel_view_thread(kv);
+}
+
+static void finish_requests(struct kernel_view *kv, struct warning_list *warnings)
+{
+    struct inflight_scan *is = kv->requests;
+    if (!is)
+        return;
+    if (is->unavailable[0]) {
+        warning_add(warnings, WARN_DEEP, 0, NULL,
+                    "kernel view: requests in flight (Linux AIO, io_uring) not read: %s",
+                    is->unavailable);
+        inflight_scan_free(is);
+        free(is);
+        kv->requests = NULL;
+        return;
+    }
+    if (!is->uring_known)
+        warning_add(warnings, WARN_DEEP, 0, NULL,
+                    "kernel view: io_uring requests in flight not read: this kernel's io_uring "
+                    "types (cancel_table, io-wq workers) are not known");
+    if (is->cut)
+        warning_add(warnings, WARN_DEEP, 0, NULL,
+                    "kernel view: more files held by requests in flight than one read can list; "
+                    "some are not listed");
+}
+
+const struct inflight_scan *kernel_view_requests(const struct kernel_view *kv)
+{
+    return kv->ds && !kv->ds->unavailable[0] ? kv->requests : NULL;
+}
+
+void kernel_view_note_requests_absence(const struct process_list *processes, bool held,
+                                       const char *why, struct warning_list *warnings)
+{
+    size_t rings = 0;
+    for (size_t i = 0; !held && i < processes->len; i++)
+        rings += processes->items[i]->has_ring;
+    if (!rings)
+        return;
+    char what[128];
+    snprintf(what, sizeof(what),
+             "io_uring requests in flight of %zu process%s with a ring cannot "
+             "be seen",
+             rings, rings == 1 ? "" : "es");
+    /* One line says what the missing view hides: kernel_view_note_absence()
+     * may have written it already. */
+    char prefix[400];
+    snprintf(prefix, sizeof(prefix), "the kernel view is not loaded (%s): ", why);
+    for (size_t i = 0; i < warnings->len; i++) {
+        struct warning *w = &warnings->items[i];
+        char *longer = NULL;
+        if (w->kind != WARN_DEEP || w->pid != 0 || strncmp(w->reason, prefix, strlen(prefix)) != 0)
+            continue;
+        if (asprintf(&longer, "%s; %s", w->reason, what) < 0)
+            return;
+        free(w->reason);
+        w->reason = longer;
+        return;
+    }
+    warning_add(warnings, WARN_DEEP, 0, NULL, "%s%s", prefix, what);
 }
 
 const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warning_list *warnings)
@@ -36,6 +116,9 @@ const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warnin
     if (kv->threaded)
         pthread_join(kv->thread, NULL);
     kv->threaded = false;
+    if (kv->requests_threaded)
+        pthread_join(kv->requests_thread, NULL);
+    kv->requests_threaded = false;
     struct deep_scan *ds = kv->ds;
     if (!ds)
         return NULL;
@@ -43,6 +126,7 @@ const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warnin
         snprintf(kv->why, sizeof(kv->why), "%s", ds->unavailable);
         return NULL;
     }
+    finish_requests(kv, warnings);
     if (ds->fuse_unavailable[0])
         warning_add(warnings, WARN_DEEP, 0, NULL, "kernel view: FUSE backing files not listed: %s",
                     ds->fuse_unavailable);
@@ -181,6 +265,12 @@ void kernel_view_free(struct kernel_view *kv)
 {
     if (kv->threaded)
         pthread_join(kv->thread, NULL);
+    if (kv->requests_threaded)
+        pthread_join(kv->requests_thread, NULL);
+    if (kv->requests) {
+        inflight_scan_free(kv->requests);
+        free(kv->requests);
+    }
     if (kv->ds) {
         deep_scan_free(kv->ds);
         free(kv->ds);

@@ -9,15 +9,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/process_list.h"
 #include "core/record.h"
 #include "core/warnings.h"
 #include "deep/deep_scan.h"
+#include "deep/inflight_scan.h"
 
 struct kernel_view {
     struct deep_scan *ds;
     int fuse_ctl_fd; /* borrowed */
     pthread_t thread;
     bool threaded;
+    /* --mount: the requests in flight, read by programs of their own in a
+     * second thread (NULL without targets). */
+    struct inflight_scan *requests;
+    pthread_t requests_thread;
+    bool requests_threaded;
     /* Why the view could not run, once kernel_view_finish() said so. */
     char why[320];
 };
@@ -32,6 +39,17 @@ void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct dee
  * what it could not do in part; or NULL when it could not run at all,
  * with kv->why saying why. */
 const struct deep_scan *kernel_view_finish(struct kernel_view *kv, struct warning_list *warnings);
+
+/* After kernel_view_finish() returned the findings: the requests in flight
+ * on the --mount targets, or NULL when they were not read (no targets, or
+ * their programs could not run: said in one warning). */
+const struct inflight_scan *kernel_view_requests(const struct kernel_view *kv);
+
+/* --mount without the view (why): one warning when io_uring requests in
+ * flight, which /proc never shows, could change the answer: some process
+ * has a ring and nothing certain holds the target. */
+void kernel_view_note_requests_absence(const struct process_list *processes, bool held,
+                                       const char *why, struct warning_list *warnings);
 
 /* A run without the view (it could not be loaded: why): one warning, only
  * when the rows are less than the view would have made them: fixed files

@@ -87,6 +87,7 @@ static const char *holder_hint(struct arena *arena, const struct file_record *re
     case SOURCE_URING_FIXED:
     case SOURCE_UNIX_SOCKET:
     case SOURCE_FANOTIFY:
+    case SOURCE_IN_FLIGHT: /* SCM_RIGHTS rows come with their own */
     case SOURCE_SYSCALL: return process_hint(arena, rec->proc);
     case SOURCE_FUSE_BACKING: return fuse_hint(arena, rec);
     case SOURCE_LOOP: return rec->object ? hint(arena, "losetup -d %s", rec->object) : NULL;
@@ -114,7 +115,6 @@ static const char *holder_hint(struct arena *arena, const struct file_record *re
     case SOURCE_DETACHED_MOUNT:
     case SOURCE_CORE_DUMP:
     case SOURCE_FS_CONTEXT:
-    case SOURCE_IN_FLIGHT:
     case SOURCE_COUNT: break;
     }
     return NULL;

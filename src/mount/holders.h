@@ -64,6 +64,9 @@ struct holder_scan {
     /* The kernel view read the target's references (task refs, unix
      * receive queues): what only /proc could guess at is known. */
     bool kernel_view;
+    /* The kernel view read every process's Linux AIO contexts: a pending
+     * poll request's file is a row of its own (source in-flight). */
+    bool aio_view;
     struct ns_copies copies; /* zeroed by the caller; holder_scan_free() */
 };
 

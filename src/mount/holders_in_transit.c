@@ -3,6 +3,10 @@
  *  - files sent with SCM_RIGHTS and not received: fdinfo's "scm_fds: N"
  *    counts them without naming them (the kernel view names the files:
  *    source in-flight rows from deep_merge, matched by mount id);
+ *  - Linux AIO poll requests, which keep their file after its fd is
+ *    closed: /proc shows only the context's "/[aio]" mapping (the kernel
+ *    view names the files, as in-flight rows from deep_merge_requests).
+ *    io_uring requests on closed fds leave no trace in /proc at all;
  *  - a thread blocked in a system call on an fd that another thread has
  *    closed since: the call keeps its own reference to the file, and
  *    /proc/PID/task/TID/syscall names only the fd number.  A number
@@ -38,10 +42,8 @@ static unsigned long unreceived(struct holder_scan *hs, const struct file_record
     return n;
 }
 
-void holders_find_inflight(struct holder_scan *hs)
+static void find_unreceived(struct holder_scan *hs)
 {
-    if (hs->kernel_view || !hs->live)
-        return;
     for (size_t i = 0; hs->all_rows && i < hs->all_rows->len; i++) {
         const struct file_record *fd = hs->all_rows->items[i];
         unsigned long n;
@@ -57,6 +59,32 @@ void holders_find_inflight(struct holder_scan *hs)
         rec->type = FTYPE_SOCK;
         rec->possible = true;
     }
+}
+
+static void find_aio_contexts(struct holder_scan *hs)
+{
+    for (size_t i = 0; i < hs->processes->len; i++) {
+        const struct process_info *proc = hs->processes->items[i];
+        unsigned n = proc->aio_contexts;
+        if (!n)
+            continue;
+        char object[96];
+        snprintf(object, sizeof(object), "%u Linux AIO context%s: a poll request may hold a file",
+                 n, n == 1 ? "" : "s");
+        struct file_record *rec = holder_add(hs, SOURCE_IN_FLIGHT, object, NULL);
+        if (!rec)
+            return;
+        rec->proc = proc;
+        rec->possible = true;
+    }
+}
+
+void holders_find_inflight(struct holder_scan *hs)
+{
+    if (!hs->kernel_view && hs->live)
+        find_unreceived(hs);
+    if (!hs->aio_view)
+        find_aio_contexts(hs);
 }
 
 /* ---- system calls on closed fds ------------------------------------------- */

@@ -57,6 +57,12 @@ static void describe_holder(const struct file_record *rec, char *buf, size_t n)
     case WORDING_OBJECT:
         snprintf(buf, n, "%s %s", source_info(rec->source)->holder, rec->object ? rec->object : "");
         break;
+    case WORDING_IN_FLIGHT: /* the request's or the receiver's process */
+        if (rec->object)
+            snprintf(buf, n, "%s in-flight %s", who, rec->object);
+        else
+            snprintf(buf, n, "%s file in flight", who);
+        break;
     }
 }
 

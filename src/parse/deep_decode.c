@@ -71,6 +71,9 @@ static enum deep_object_kind kind_of_via(uint32_t via)
     case DEEP_VIA_PERF: return DEEP_OBJ_PERF;
     case DEEP_VIA_FSCONTEXT: return DEEP_OBJ_FSCONTEXT;
     case DEEP_VIA_INFLIGHT: return DEEP_OBJ_INFLIGHT;
+    case DEEP_VIA_AIO: return DEEP_OBJ_AIO;
+    case DEEP_VIA_URING_REQ:
+    case DEEP_VIA_URING_WORKER: return DEEP_OBJ_URING_REQ;
     default: return DEEP_OBJ_RING;
     }
 }
@@ -100,7 +103,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     memcpy(&rec, p, sizeof(rec));
     if (rec.len != sizeof(rec))
         return fail(err, off, "owner record of the wrong length");
-    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_INFLIGHT)
+    if (rec.via < DEEP_VIA_FD || rec.via > DEEP_VIA_URING_WORKER)
         return fail(err, off, "unknown way of reaching an object");
     if (rec.layout > DEEP_LAYOUT_FIXED_FILES)
         return fail(err, off, "unknown fixed-table layout");
@@ -114,7 +117,7 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
         o->dev_minor = KDEV_MINOR(rec.dev);
     } else if (o->kind == DEEP_OBJ_TASK) {
         o->net_ns = rec.dev;
-    } else if (o->kind != DEEP_OBJ_PERF && o->kind != DEEP_OBJ_INFLIGHT) {
+    } else if (o->kind == DEEP_OBJ_FUSE_CONN || o->kind == DEEP_OBJ_FUSE_OPEN) {
         o->fuse_conn = rec.dev;
     }
     o->inode = rec.ino;

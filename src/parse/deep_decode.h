@@ -20,6 +20,11 @@ enum deep_object_kind {
     DEEP_OBJ_PERF,      /* a perf_event fd: nslots is its PMU type */
     DEEP_OBJ_FSCONTEXT, /* an fsopen() fd: dev is the superblock it holds (0:0: none) */
     DEEP_OBJ_INFLIGHT,  /* an AF_UNIX socket: files sent to it and not received */
+    DEEP_OBJ_AIO,       /* a process's Linux AIO contexts: files of their
+                           pending poll requests */
+    DEEP_OBJ_URING_REQ, /* io_uring requests on plain fds: a ring's cancel
+                           table (inode: the ring's), or an io-wq worker's
+                           current request (reached by the worker's tid) */
 };
 
 /* One way an object was reached: a task's fd, mapping or registered ring

@@ -54,6 +54,16 @@ enum deep_via {
                                 receive queue holds files sent with
                                 SCM_RIGHTS: owner = the sock, slots = those
                                 files on a target (index: position) */
+    /* Requests in flight that hold a file on a --mount target (written by
+     * inflight.bpf.c, loaded only for --mount).  Slots: those files, index
+     * = position; the owner record comes before the first of them. */
+    DEEP_VIA_AIO = 12,          /* a process's Linux AIO contexts: owner = its
+                                   mm (all its contexts at once); fd = -1 */
+    DEEP_VIA_URING_REQ = 13,    /* a ring fd's cancel table (poll-armed
+                                   requests): owner = the table, fd = the
+                                   ring fd, ino = the ring's inode */
+    DEEP_VIA_URING_WORKER = 14, /* an io-wq worker thread's current request:
+                                   owner = the worker, tid = its thread */
 };
 
 /* The most --mount targets whose superblocks the task references are

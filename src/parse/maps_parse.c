@@ -99,6 +99,15 @@ size_t maps_decode_path(const char *path, size_t path_len, char *out)
     return n;
 }
 
+bool map_entry_is_aio(const struct map_entry *entry)
+{
+    static const char name[] = "/[aio]", deleted[] = "/[aio] (deleted)";
+    return (entry->path_len == sizeof(name) - 1 &&
+            memcmp(entry->path, name, entry->path_len) == 0) ||
+           (entry->path_len == sizeof(deleted) - 1 &&
+            memcmp(entry->path, deleted, entry->path_len) == 0);
+}
+
 bool map_entry_is_uring(const struct map_entry *entry)
 {
     static const char name[] = "anon_inode:[io_uring]";

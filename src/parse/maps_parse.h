@@ -26,4 +26,8 @@ size_t maps_decode_path(const char *path, size_t path_len, char *out);
 /* The ring's mapping of an io_uring instance. */
 bool map_entry_is_uring(const struct map_entry *entry);
 
+/* The ring's mapping of a Linux AIO context (io_setup): "/[aio]", which
+ * the kernel shows as deleted. */
+bool map_entry_is_aio(const struct map_entry *entry);
+
 #endif

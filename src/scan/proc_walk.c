@@ -379,6 +379,8 @@ static void scan_maps(struct proc_ctx *ctx, void **states, const struct file_rec
     size_t index;
     while ((r = maps_next(&cursor, end, &m)) > 0) {
         lineno++;
+        if (map_entry_is_aio(&m))
+            ctx->proc->aio_contexts++;
         const struct file_handler *h = file_handler_for_mapping(&m, &index);
         if (h)
             h->on_mapping(ctx, states[index], &m);

@@ -256,6 +256,7 @@ static void uring_on_fd(struct proc_ctx *ctx, void *state, const struct fd_entry
 {
     struct uring_state *st = state;
     struct uring_fdinfo info;
+    ctx->proc->has_ring = true;
     if (read_ring_fdinfo(ctx, fd->fd, &info) < 0) {
         st->ring_inodes_unknown = true;
         return;
@@ -283,8 +284,8 @@ static void uring_on_fd(struct proc_ctx *ctx, void *state, const struct fd_entry
 
 static void uring_on_mapping(struct proc_ctx *ctx, void *state, const struct map_entry *m)
 {
-    (void)ctx;
     struct uring_state *st = state;
+    ctx->proc->has_ring = true;
     for (size_t i = 0; i < st->mapped.len; i++)
         if (st->mapped.items[i].inode == m->inode)
             return;

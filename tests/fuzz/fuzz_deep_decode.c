@@ -54,6 +54,9 @@ static bool via_reaches(enum deep_object_kind kind, enum deep_via via)
     case DEEP_VIA_PERF: return kind == DEEP_OBJ_PERF;
     case DEEP_VIA_FSCONTEXT: return kind == DEEP_OBJ_FSCONTEXT;
     case DEEP_VIA_INFLIGHT: return kind == DEEP_OBJ_INFLIGHT;
+    case DEEP_VIA_AIO: return kind == DEEP_OBJ_AIO;
+    case DEEP_VIA_URING_REQ:
+    case DEEP_VIA_URING_WORKER: return kind == DEEP_OBJ_URING_REQ;
     default: return true;
     }
 }
@@ -122,12 +125,14 @@ static void check_result(struct deep_result *res, size_t input_len)
         REQUIRE(o->kind == DEEP_OBJ_RING || o->kind == DEEP_OBJ_FUSE_CONN ||
                 o->kind == DEEP_OBJ_FUSE_OPEN || o->kind == DEEP_OBJ_TASK ||
                 o->kind == DEEP_OBJ_PERF || o->kind == DEEP_OBJ_FSCONTEXT ||
-                o->kind == DEEP_OBJ_INFLIGHT);
+                o->kind == DEEP_OBJ_INFLIGHT || o->kind == DEEP_OBJ_AIO ||
+                o->kind == DEEP_OBJ_URING_REQ);
         REQUIRE(o->layout <= DEEP_LAYOUT_FIXED_FILES);
         if (o->kind == DEEP_OBJ_RING || o->kind == DEEP_OBJ_FSCONTEXT)
             REQUIRE(o->fuse_conn == 0 && o->dev_major <= 0xfff && o->dev_minor <= 0xfffff);
         else if (o->kind == DEEP_OBJ_TASK || o->kind == DEEP_OBJ_PERF ||
-                 o->kind == DEEP_OBJ_INFLIGHT)
+                 o->kind == DEEP_OBJ_INFLIGHT || o->kind == DEEP_OBJ_AIO ||
+                 o->kind == DEEP_OBJ_URING_REQ)
             REQUIRE(o->fuse_conn == 0 && o->dev_major == 0 && o->dev_minor == 0);
         else
             REQUIRE(o->dev_major == 0 && o->dev_minor == 0);

@@ -18,6 +18,18 @@
  *   uring-ring    as uring-fixed, then close the ring fd too (without
  *                 registering it): only the ring's mmaps keep the ring, and
  *                 so the file, alive
+ *   aio-poll      make PATH a FIFO (if missing), open it, submit a Linux AIO
+ *                 IOCB_CMD_POLL for POLLIN on it (never ready: nobody
+ *                 writes), close the fd: only the request holds the file
+ *   uring-poll    as aio-poll, with an io_uring IORING_OP_POLL_ADD: the
+ *                 request sits in the ring's cancel table
+ *   uring-read    as uring-poll, with an IORING_OP_READ: it finds nothing to
+ *                 read, and waits armed for poll (async poll) in the same
+ *                 table
+ *   uring-worker  make PATH a FIFO, splice into it from an empty pipe with
+ *                 io_uring (splice always runs in an io-wq worker, which
+ *                 blocks reading the pipe), close the FIFO's fd: only the
+ *                 worker's request holds the file
  * SCRATCH_DIR is ignored (HelperProcess passes one).
  *
  * The manifest is one line of JSON on stdout:
@@ -31,6 +43,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <liburing.h>
+#include <linux/aio_abi.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -77,7 +92,10 @@ static void record_identity(struct held *h, int fd)
     check_sys(fstat(fd, &st), "fstat");
     h->dev = st.st_dev;
     h->inode = st.st_ino;
-    h->type = S_ISDIR(st.st_mode) ? "DIR" : S_ISREG(st.st_mode) ? "REG" : "other";
+    h->type = S_ISDIR(st.st_mode)    ? "DIR"
+              : S_ISREG(st.st_mode)  ? "REG"
+              : S_ISFIFO(st.st_mode) ? "FIFO"
+                                     : "other";
     h->mount_id = fd_mount_id(fd);
     if (h->mount_id < 0)
         die("no mnt_id in fdinfo", EIO);
@@ -163,6 +181,94 @@ static void hold_uring_ring(struct held *h, const char *path)
     h->ring_fd = -1;
 }
 
+/* A FIFO at PATH (made if missing) that nothing ever writes to, opened
+ * so that the open does not wait for a writer: read-only and non-blocking
+ * (AIO poll takes one wait queue only, and a read-write FIFO has two), or
+ * read-write. */
+static int open_fifo(struct held *h, const char *path, int flags)
+{
+    if (mkfifo(path, 0600) < 0 && errno != EEXIST)
+        die(path, errno);
+    int fd = open(path, flags | O_CLOEXEC);
+    check_sys(fd, path);
+    if (!realpath(path, h->path))
+        die("realpath", errno);
+    record_identity(h, fd);
+    return fd;
+}
+
+static void start_ring(struct held *h)
+{
+    check_uring(io_uring_queue_init(8, &ring, 0), "io_uring_queue_init");
+    h->has_ring = true;
+    h->ring_fd = ring.ring_fd;
+    struct stat st;
+    check_sys(fstat(ring.ring_fd, &st), "fstat ring");
+    h->ring_inode = st.st_ino;
+}
+
+/* The request must still be pending: a completion means the kernel let
+ * the file go, and the holder this mode promises is not there. */
+static void expect_no_completion(void)
+{
+    struct io_uring_cqe *cqe;
+    usleep(100 * 1000);
+    if (io_uring_peek_cqe(&ring, &cqe) == 0)
+        die("the request completed", cqe->res < 0 ? -cqe->res : EIO);
+}
+
+static void hold_aio_poll(struct held *h, const char *path)
+{
+    int fd = open_fifo(h, path, O_RDONLY | O_NONBLOCK);
+    aio_context_t ctx = 0;
+    check_sys((int)syscall(SYS_io_setup, 8, &ctx), "io_setup");
+    struct iocb cb = {.aio_lio_opcode = IOCB_CMD_POLL, .aio_fildes = (__u32)fd, .aio_buf = POLLIN};
+    struct iocb *list[1] = {&cb};
+    if (syscall(SYS_io_submit, ctx, 1, list) != 1)
+        die("io_submit IOCB_CMD_POLL", errno);
+    struct io_event ev;
+    struct timespec zero = {0, 0};
+    if (syscall(SYS_io_getevents, ctx, 0, 1, &ev, &zero) != 0)
+        die("the AIO poll completed", EIO);
+    check_sys(close(fd), "close");
+}
+
+static void hold_uring_poll(struct held *h, const char *path)
+{
+    int fd = open_fifo(h, path, O_RDWR);
+    start_ring(h);
+    io_uring_prep_poll_add(io_uring_get_sqe(&ring), fd, POLLIN);
+    if (io_uring_submit(&ring) != 1)
+        die("io_uring_submit POLL_ADD", EIO);
+    expect_no_completion();
+    check_sys(close(fd), "close");
+}
+
+static void hold_uring_read(struct held *h, const char *path)
+{
+    static char buf[64];
+    int fd = open_fifo(h, path, O_RDWR);
+    start_ring(h);
+    io_uring_prep_read(io_uring_get_sqe(&ring), fd, buf, sizeof(buf), 0);
+    if (io_uring_submit(&ring) != 1)
+        die("io_uring_submit READ", EIO);
+    expect_no_completion();
+    check_sys(close(fd), "close");
+}
+
+static void hold_uring_worker(struct held *h, const char *path)
+{
+    int fd = open_fifo(h, path, O_RDWR);
+    int empty[2];
+    check_sys(pipe2(empty, O_CLOEXEC), "pipe2"); /* both ends stay open: no EOF */
+    start_ring(h);
+    io_uring_prep_splice(io_uring_get_sqe(&ring), empty[0], -1, fd, -1, 4096, 0);
+    if (io_uring_submit(&ring) != 1)
+        die("io_uring_submit SPLICE", EIO);
+    expect_no_completion(); /* the worker has the file by now */
+    check_sys(close(fd), "close");
+}
+
 struct mode {
     const char *name;
     const char *help;
@@ -178,6 +284,13 @@ static const struct mode modes[] = {
      hold_uring_fixed},
     {"uring-ring", "as uring-fixed, then close the ring fd too: only its mmaps keep it",
      hold_uring_ring},
+    {"aio-poll", "make PATH a FIFO, AIO-poll it (never ready), close the fd", hold_aio_poll},
+    {"uring-poll", "make PATH a FIFO, io_uring POLL_ADD on it (never ready), close the fd",
+     hold_uring_poll},
+    {"uring-read", "make PATH a FIFO, io_uring READ of it (waits for data), close the fd",
+     hold_uring_read},
+    {"uring-worker", "make PATH a FIFO, splice into it from an empty pipe, close the fd",
+     hold_uring_worker},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -702,6 +702,91 @@ TEST(one_key_reached_as_two_kinds)
     }
 }
 
+/* ---- requests in flight (inflight.bpf.c) ---------------------------------- */
+
+#define MM_KEY     0xffff888106660000ULL
+#define TABLE_KEY  0xffff888101234440ULL /* inside the ring at RING_KEY */
+#define WORKER_KEY 0xffff888107770000ULL
+
+static struct deep_owner request_owner(uint64_t key, uint32_t via, uint32_t pid, uint32_t tid,
+                                       int32_t fd, uint64_t ino)
+{
+    return (struct deep_owner){.via = via,
+                               .pid = pid,
+                               .tid = tid,
+                               .fd = fd,
+                               .owner_key = key,
+                               .ino = ino,
+                               .nslots = 1,
+                               .lists_slots = 1,
+                               .comm = "poller"};
+}
+
+TEST(requests_in_flight)
+{
+    struct records b = {0};
+    add_owner(&b, ring_owner(RING_KEY, DEEP_VIA_FD, 500, 500, 5));
+    add_owner(&b, request_owner(MM_KEY, DEEP_VIA_AIO, 500, 500, -1, 0));
+    add_slot(&b, ext4_slot(MM_KEY, 0, 12), DEEP_PATH_END, "fifo", "mnt", NULL);
+    add_owner(&b, request_owner(TABLE_KEY, DEEP_VIA_URING_REQ, 500, 500, 5, 85414));
+    add_slot(&b, ext4_slot(TABLE_KEY, 0, 12), DEEP_PATH_DETACHED, "fifo", NULL);
+    add_owner(&b, request_owner(WORKER_KEY, DEEP_VIA_URING_WORKER, 500, 503, -1, 0));
+    add_slot(&b, ext4_slot(WORKER_KEY, 0, 13), DEEP_PATH_END, "out", "mnt", NULL);
+
+    struct deep_result res = {0};
+    struct deep_decode_error err;
+    CHECK_EQ_INT(decode_all(&b, &res, &err), 0);
+    CHECK_EQ_INT(res.len, 4);
+    struct deep_object *ring = deep_result_find(&res, RING_KEY);
+    CHECK(ring && ring->kind == DEEP_OBJ_RING && ring->nfiles == 0);
+    struct deep_object *aio = deep_result_find(&res, MM_KEY);
+    CHECK(aio && aio->kind == DEEP_OBJ_AIO && aio->nreaches == 1 && aio->nfiles == 1);
+    CHECK(aio && aio->dev_major == 0 && aio->dev_minor == 0 && aio->fuse_conn == 0);
+    if (aio && aio->nreaches == 1)
+        expect_reach(&aio->reaches[0], DEEP_VIA_AIO, 500, 500, -1);
+    const struct deep_file *f = file_at(aio, 0);
+    CHECK(path_is(f, "/mnt/fifo") && f && f->path_complete && f->dev_major == 8 && f->inode == 12 &&
+          f->mount_id == 29);
+    /* The table is an object of its own beside the ring. */
+    struct deep_object *table = deep_result_find(&res, TABLE_KEY);
+    CHECK(table && table->kind == DEEP_OBJ_URING_REQ && table->inode == 85414);
+    if (table && table->nreaches == 1)
+        expect_reach(&table->reaches[0], DEEP_VIA_URING_REQ, 500, 500, 5);
+    f = file_at(table, 0);
+    CHECK(path_is(f, "/fifo") && f && !f->path_complete);
+    struct deep_object *worker = deep_result_find(&res, WORKER_KEY);
+    CHECK(worker && worker->kind == DEEP_OBJ_URING_REQ && worker->nfiles == 1);
+    if (worker && worker->nreaches == 1)
+        expect_reach(&worker->reaches[0], DEEP_VIA_URING_WORKER, 500, 503, -1);
+    CHECK(path_is(file_at(worker, 0), "/mnt/out"));
+    deep_result_free(&res);
+    records_free(&b);
+}
+
+TEST(request_keys_are_not_rings)
+{
+    /* An AIO owner (a process's mm) is never a ring, nor a worker an AIO
+     * context: a key reached both ways is corruption. */
+    static const uint32_t vias[][2] = {
+        {DEEP_VIA_AIO, DEEP_VIA_FD},
+        {DEEP_VIA_URING_WORKER, DEEP_VIA_AIO},
+        {DEEP_VIA_URING_REQ, DEEP_VIA_INFLIGHT},
+    };
+    for (size_t i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+        struct records b = {0};
+        add_owner(&b, request_owner(MM_KEY, vias[i][0], 300, 300, -1, 0));
+        size_t bad_at = b.len;
+        add_owner(&b, request_owner(MM_KEY, vias[i][1], 300, 300, -1, 0));
+        struct deep_result res = {0};
+        struct deep_decode_error err;
+        CHECK_EQ_INT(decode_all(&b, &res, &err), -EINVAL);
+        CHECK_EQ_INT(err.offset, bad_at);
+        CHECK_EQ_INT(res.len, 1);
+        deep_result_free(&res);
+        records_free(&b);
+    }
+}
+
 /* ---- malformed input ------------------------------------------------------ */
 
 /* A valid owner and slot, which every malformed case must leave decoded. */
@@ -804,6 +889,11 @@ static void via_zero(struct records *b)
 static void via_99(struct records *b)
 {
     add_owner(b, ring_owner(RING2_KEY, 99, 100, 100, 8));
+}
+
+static void via_past_the_last(struct records *b)
+{
+    add_owner(b, ring_owner(RING2_KEY, DEEP_VIA_URING_WORKER + 1, 100, 100, 8));
 }
 
 static void layout_out_of_range(struct records *b)
@@ -910,6 +1000,7 @@ TEST(malformed_records_rejected)
         {"half a header", header_only_half},
         {"via 0", via_zero},
         {"via 99", via_99},
+        {"via past the last", via_past_the_last},
         {"layout 3", layout_out_of_range},
         {"component of 256 bytes", component_too_long},
         {"component length 0xfffc", component_length_below_marks},

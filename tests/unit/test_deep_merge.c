@@ -1393,3 +1393,96 @@ TEST(listing_of_hidden_files_drops_only_what_the_kernel_showed)
     CHECK_EQ_STR(fx.res.warnings.items[0].reason, "Permission denied; " HIDDEN_NOTE);
     fx_free(&fx);
 }
+
+/* ---- requests in flight (deep_merge_requests) ----------------------------- */
+
+static void merge_requests(struct fixture *fx)
+{
+    struct deep_merge_options opts = {.want_mountpoint = true};
+    deep_merge_requests(&fx->res, &fx->kernel, &opts);
+}
+
+TEST(requests_in_flight_become_in_flight_rows)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 40);
+    add_proc(&fx, 41);
+    struct deep_object *aio = add_object(&fx.kernel, DEEP_OBJ_AIO);
+    add_reach(aio, DEEP_VIA_AIO, 40, 40, -1);
+    add_file(aio, 0, "/data/fifo");
+    struct deep_object *table = add_object(&fx.kernel, DEEP_OBJ_URING_REQ);
+    table->inode = 9001;
+    add_reach(table, DEEP_VIA_URING_REQ, 41, 41, 6);
+    add_file(table, 0, "/data/poll");
+    struct deep_object *worker = add_object(&fx.kernel, DEEP_OBJ_URING_REQ);
+    add_reach(worker, DEEP_VIA_URING_WORKER, 41, 44, -1);
+    add_file(worker, 0, "/data/splice");
+    /* The main view's objects are not this merge's. */
+    add_file(add_ring(&fx, 77), 0, "/data/fixed");
+    merge_requests(&fx);
+
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_IN_FLIGHT), 3);
+    CHECK_EQ_INT(fx.res.records.len, 3);
+    struct file_record *r = row_with_path(&fx, "/data/fifo");
+    CHECK(r && r->source == SOURCE_IN_FLIGHT && r->proc->pid == 40 && !r->has_tid);
+    CHECK(r && r->method == METHOD_BPF && r->has_mount_id && r->mount_id == 30 && !r->possible);
+    CHECK(r && r->mountpoint && strcmp(r->mountpoint, "/data") == 0);
+    CHECK(r && r->note && strcmp(r->note, "held by a pending Linux AIO poll request") == 0);
+    r = row_with_path(&fx, "/data/poll");
+    CHECK(r && r->proc->pid == 41 && r->has_ring_fd && r->ring_fd == 6 && r->has_ring_inode &&
+          r->ring_inode == 9001 && !r->has_tid);
+    CHECK(r && r->note &&
+          strcmp(r->note, "held by an io_uring request armed for poll on ring fd 6") == 0);
+    r = row_with_path(&fx, "/data/splice");
+    CHECK(r && r->proc->pid == 41 && r->has_tid && r->tid == 44 && !r->has_ring_fd);
+    CHECK(r && r->note && strstr(r->note, "io-wq worker thread 44"));
+    fx_free(&fx);
+}
+
+TEST(request_on_a_file_still_open_by_fd_adds_no_row)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 40);
+    struct file_record *fd = add_row(&fx, p, SOURCE_FD, "/data/fifo");
+    fd->has_fd = fd->has_dev = fd->has_inode = true;
+    fd->fd = 3;
+    fd->dev_major = 8;
+    fd->dev_minor = 2;
+    fd->inode = 1000;
+    struct deep_object *aio = add_object(&fx.kernel, DEEP_OBJ_AIO);
+    add_reach(aio, DEEP_VIA_AIO, 40, 40, -1);
+    add_file(aio, 0, "/data/fifo"); /* inode 1000 on 8:2: the fd's */
+    add_file(aio, 1, "/data/other");
+    merge_requests(&fx);
+
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_IN_FLIGHT), 1);
+    struct file_record *r = nth_row(&fx, SOURCE_IN_FLIGHT, 0);
+    CHECK(r && strcmp(r->path, "/data/other") == 0);
+    fx_free(&fx);
+}
+
+TEST(request_file_listed_twice_and_unknown_process)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 41);
+    /* A ring reached through two fds lists its table twice. */
+    struct deep_object *table = add_object(&fx.kernel, DEEP_OBJ_URING_REQ);
+    add_reach(table, DEEP_VIA_URING_REQ, 41, 41, 6);
+    add_reach(table, DEEP_VIA_URING_REQ, 41, 41, 9);
+    struct deep_file *f = add_file(table, 0, "/data/poll");
+    uint64_t key = f->file_key;
+    add_file(table, 0, "/data/poll")->file_key = key;
+    /* A process the /proc scan does not know: nobody to attach it to. */
+    struct deep_object *aio = add_object(&fx.kernel, DEEP_OBJ_AIO);
+    add_reach(aio, DEEP_VIA_AIO, 99, 99, -1);
+    add_file(aio, 0, "/data/fifo");
+    merge_requests(&fx);
+
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_IN_FLIGHT), 1);
+    struct file_record *r = nth_row(&fx, SOURCE_IN_FLIGHT, 0);
+    CHECK(r && r->ring_fd == 6 && strcmp(r->path, "/data/poll") == 0);
+    fx_free(&fx);
+}

@@ -234,6 +234,32 @@ TEST(uring_mappings)
     }
 }
 
+TEST(aio_mappings)
+{
+    struct map_entry e;
+    CHECK_EQ_INT(parse_one("7f3640725000-7f3640726000 rw-s 00000000 00:13 145693                 "
+                           "    /[aio] (deleted)\n",
+                           &e),
+                 1);
+    CHECK(map_entry_is_aio(&e));
+    CHECK(!map_entry_is_uring(&e));
+    CHECK_EQ_INT(parse_one("1000-2000 rw-s 00000000 00:13 7 /[aio]\n", &e), 1);
+    CHECK(map_entry_is_aio(&e));
+
+    static const char *const not_aio[] = {
+        "1000-2000 rw-s 00000000 00:13 7 /[aio]x\n",
+        "1000-2000 rw-s 00000000 00:13 7 [aio]\n",
+        "1000-2000 rw-s 00000000 00:13 7 /tmp/[aio] (deleted)\n",
+        "1000-2000 rw-s 00000000 00:13 7 /[aio] (deleted) \n",
+        "1000-2000 rw-s 00000000 00:0f 7 anon_inode:[io_uring]\n",
+        "1000-2000 rw-s 00000000 00:13 7 \n",
+    };
+    for (size_t i = 0; i < sizeof(not_aio) / sizeof(not_aio[0]); i++) {
+        CHECK_EQ_INT(parse_one(not_aio[i], &e), 1);
+        CHECK(!map_entry_is_aio(&e));
+    }
+}
+
 TEST(iterate_whole_file)
 {
     static const char maps[] =

@@ -290,6 +290,79 @@ struct bpf_iter__task_vma {
     };
 };
 
+/* ---- requests in flight (inflight.bpf.c) -------------------------------
+ * Flavours (___inflight) name only the members inflight.bpf.c reads, so
+ * that the types deep.bpf.c declares above stay as they are. */
+struct list_head {
+    struct list_head *next;
+};
+struct hlist_node {
+    struct hlist_node *next;
+};
+struct hlist_head {
+    struct hlist_node *first;
+};
+/* Linux AIO (fs/aio.c): mm->ioctx_table lists a process's contexts; a
+ * context's active_reqs holds its cancellable requests, which are the
+ * pending IOCB_CMD_POLL ones (plain reads and writes are on no list). */
+struct kioctx {
+    unsigned long user_id;
+    struct list_head active_reqs;
+};
+struct kioctx_table {
+    unsigned int nr;
+    struct kioctx *table[];
+};
+struct aio_kiocb {
+    struct file *ki_filp;
+    struct list_head ki_list;
+};
+struct mm_struct___inflight {
+    struct kioctx_table *ioctx_table;
+};
+/* io_uring: poll-armed requests (IORING_OP_POLL_ADD, and reads or writes
+ * waiting for their file to become ready) are hashed in the ring's cancel
+ * table by hash_node; older kernels (6.1) keep the ones armed under the
+ * ring lock in cancel_table_locked.  A request punted to an io-wq worker is
+ * the worker's cur_work; the worker thread's worker_private is the
+ * io_worker. */
+struct io_hash_bucket {
+    struct hlist_head list;
+};
+struct io_hash_table {
+    struct io_hash_bucket *hbs;
+    unsigned int hash_bits;
+};
+struct io_ring_ctx___inflight {
+    struct io_hash_table cancel_table;
+};
+struct io_ring_ctx___locked {
+    struct io_hash_table cancel_table_locked;
+};
+struct io_wq_work_node {
+    struct io_wq_work_node *next;
+};
+struct io_wq_work {
+    struct io_wq_work_node list;
+};
+/* flags is a u64 on newer kernels (io_req_flags_t, 6.18), an unsigned int
+ * on older ones (6.1): the low half, read here, holds REQ_F_FIXED_FILE on
+ * every kernel (little-endian). */
+struct io_kiocb {
+    struct file *file;
+    unsigned int flags;
+    struct hlist_node hash_node;
+    struct io_wq_work work;
+};
+struct io_worker {
+    struct task_struct *task;
+    struct io_wq_work *cur_work;
+};
+struct task_struct___inflight {
+    unsigned int flags;
+    void *worker_private;
+};
+
 #pragma clang attribute pop
 
 #endif
