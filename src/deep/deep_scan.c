@@ -6,23 +6,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/procfs_io.h"
-#include "kernel_type_names.h"
+#include "deep/bpf_load.h"
 #include "lshidden_deep.skel.h"
-#include "parse/btf_min.h"
 #include "parse/proc_names.h"
 #include "scan/fusectl.h"
 #include "util/vec.h"
-
-#define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 
 /* Each continuation lists at least one more slot, so a table of N slots
  * needs at most N runs; this only stops a table that keeps changing. */
@@ -34,59 +28,10 @@ enum { MAX_CONTINUATIONS = 4096 };
  * for 64k and is run again with the large map only when that fills. */
 enum { CLAIMS_FIRST = 1 << 16, CLAIMS_MOST = 1 << 20 };
 
-struct iter_output {
-    char *data;
-    size_t len, cap;
-};
-
 struct fd_list {
     int *items;
     size_t len, cap;
 };
-
-/* libbpf explains a failed load at length on stderr; lshidden says one
- * line instead, unless LSHIDDEN_DEEP_DEBUG asks for libbpf's own words. */
-__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
-                                                              const char *fmt, va_list ap)
-{
-    if (level == LIBBPF_DEBUG || !getenv("LSHIDDEN_DEEP_DEBUG"))
-        return 0;
-    return vfprintf(stderr, fmt, ap);
-}
-
-/* Runs prog as an iterator (over every task, or only task pid's) and
- * appends all it writes to out.  Returns 0 or -errno. */
-static int read_iterator(struct bpf_program *prog, pid_t pid, struct iter_output *out)
-{
-    union bpf_iter_link_info info;
-    memset(&info, 0, sizeof(info));
-    info.task.pid = (__u32)pid;
-    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
-    struct bpf_link *link = bpf_program__attach_iter(prog, pid ? &opts : NULL);
-    if (!link)
-        return -errno;
-    int r = 0, fd = bpf_iter_create(bpf_link__fd(link));
-    if (fd < 0)
-        r = -errno;
-    while (fd >= 0) {
-        if (vec_reserve((void **)&out->data, &out->cap, out->len + 65536, 1, 1 << 20) < 0) {
-            r = -ENOMEM;
-            break;
-        }
-        ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (n <= 0) {
-            r = n < 0 ? -errno : 0;
-            break;
-        }
-        out->len += (size_t)n;
-    }
-    if (fd >= 0)
-        close(fd);
-    bpf_link__destroy(link);
-    return r;
-}
 
 static int decode_output(struct deep_scan *ds, const struct iter_output *out)
 {
@@ -126,7 +71,7 @@ static int continue_listing(struct deep_scan *ds, struct lshidden_deep *skel, si
         out->len = 0;
         /* Registered rings are per thread: filter on the thread. */
         pid_t task = reach->via == DEEP_VIA_REGISTERED ? reach->tid : reach->pid;
-        int r = read_iterator(program_for(skel, reach->via), task, out);
+        int r = bpf_iter_read(program_for(skel, reach->via), task, out);
         if (r == 0)
             r = decode_output(ds, out);
         skel->bss->resume_key = 0;
@@ -201,76 +146,6 @@ static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, con
     return -EINVAL;
 }
 
-/* Only root walks module BTF (FUSE may be a module): libbpf needs
- * CAP_SYS_ADMIN to list BTF objects and fails outright without it, so
- * anyone else is pinned to vmlinux alone. */
-static const char *choose_btf(struct deep_scan *ds)
-{
-    const char *btf = getenv("LSHIDDEN_DEEP_BTF");
-    const char *path = btf && *btf ? btf : DEFAULT_BTF;
-    if (access(path, R_OK) != 0) {
-        snprintf(ds->unavailable, sizeof(ds->unavailable), "no kernel BTF (%s: %s)", path,
-                 strerror(errno));
-        return NULL;
-    }
-    return (btf && *btf) || geteuid() != 0 ? path : "";
-}
-
-static bool has_module_btf(void)
-{
-    DIR *d = opendir("/sys/kernel/btf");
-    struct dirent *de;
-    bool found = false;
-    while (d && !found && (de = readdir(d)))
-        found = de->d_name[0] != '.' && strcmp(de->d_name, "vmlinux") != 0;
-    if (d)
-        closedir(d);
-    return found;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* The kernel's BTF cut down to the types the programs name
- * (parse/btf_min.h), in a memfd for libbpf's btf_custom_path: libbpf then
- * finds each type's candidates at once instead of scanning the whole BTF
- * for every one.  Returns the fd, or -errno when libbpf must use the whole
- * BTF: it cannot be read, or (btf_path "": root) a type that may live in
- * a module is not in vmlinux, and only libbpf's own search of the modules'
- * BTF finds it. */
-static int min_btf_fd(const char *btf_path)
-{
-    struct read_buf buf = {0};
-    struct btf_min min = {0};
-    const size_t nnames = sizeof(kernel_type_names) / sizeof(kernel_type_names[0]);
-    int r = read_file_at(AT_FDCWD, *btf_path ? btf_path : DEFAULT_BTF, &buf, READ_CAP_TABLE);
-    if (r == 0)
-        r = btf_min_build(buf.data, buf.len, kernel_type_names, nnames, &min);
-    read_buf_free(&buf);
-    if (r == 0 && !*btf_path &&
-        (!btf_min_found(&min, "fuse_conn") || !btf_min_found(&min, "unix_skb_parms")) &&
-        has_module_btf())
-        r = -ENOENT;
-    int fd = r == 0 ? memfd_create("lshidden-btf", MFD_CLOEXEC) : r;
-    if (fd < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && (r = write_all(fd, min.data, min.len)) < 0)
-        close(fd);
-    btf_min_free(&min);
-    return r < 0 ? r : fd;
-}
-
 static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
 {
     struct iter_output out = {NULL, 0, 0};
@@ -278,7 +153,7 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
                                    skel->progs.deep_tasks};
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(progs) / sizeof(progs[0]); i++)
-        r = read_iterator(progs[i], 0, &out);
+        r = bpf_iter_read(progs[i], 0, &out);
     ds->fuse_listed = r == 0 && skel->rodata->with_fuse && skel->bss->fuse_layout_known;
     if (r < 0)
         snprintf(ds->unavailable, sizeof(ds->unavailable), "running a BPF iterator: %s",
@@ -351,7 +226,7 @@ int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
     struct deep_targets targets = ds->targets;
     memset(ds, 0, sizeof(*ds));
     ds->targets = targets;
-    libbpf_set_print(libbpf_print);
+    bpf_load_quiet_libbpf();
     if (!in_initial_pid_ns()) {
         snprintf(ds->unavailable, sizeof(ds->unavailable),
                  "lshidden runs in a PID namespace of its own, and the kernel's tables name "
@@ -363,22 +238,17 @@ int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
                  "loading BPF programs needs root, or CAP_BPF and CAP_PERFMON");
         return -EPERM;
     }
-    const char *btf = choose_btf(ds);
-    if (!btf)
-        return -ENOENT;
-    char min_path[32];
-    int min_fd = min_btf_fd(btf);
-    if (min_fd >= 0) {
-        snprintf(min_path, sizeof(min_path), "/proc/self/fd/%d", min_fd);
-        btf = min_path;
-    }
-    int r = -ENOSPC;
+    struct kernel_btf btf;
+    int r = kernel_btf_open(&btf, ds->unavailable, sizeof(ds->unavailable));
+    if (r < 0)
+        return r;
+    r = -ENOSPC;
     for (uint32_t claims = CLAIMS_FIRST; r == -ENOSPC && claims <= CLAIMS_MOST; claims *= 16) {
         struct lshidden_deep *skel = NULL;
         deep_result_free(&ds->result);
         ds->unavailable[0] = '\0';
         ds->fuse_walk_cut = ds->task_refs_cut = false;
-        r = load_programs(ds, &skel, *btf ? btf : NULL, claims);
+        r = load_programs(ds, &skel, btf.path, claims);
         if (r < 0)
             break;
         struct fd_list ctl_fds = {0};
@@ -388,8 +258,7 @@ int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
         close_fds(&ctl_fds);
         lshidden_deep__destroy(skel);
     }
-    if (min_fd >= 0)
-        close(min_fd);
+    kernel_btf_close(&btf);
     if (r < 0) {
         deep_result_free(&ds->result);
         ds->fuse_listed = false;

@@ -3,61 +3,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "deep/bpf_load.h"
 #include "lshidden_inflight.skel.h"
-#include "util/vec.h"
-
-struct iter_output {
-    char *data;
-    size_t len, cap;
-};
-
-/* As deep_scan.c's: libbpf says nothing unless LSHIDDEN_DEEP_DEBUG asks.
- * Set here too, since this scan may load before that one sets its own
- * (libbpf's default would print its warnings to the user's stderr). */
-__attribute__((format(printf, 2, 0))) static int quiet_libbpf(enum libbpf_print_level level,
-                                                              const char *fmt, va_list ap)
-{
-    if (level == LIBBPF_DEBUG || !getenv("LSHIDDEN_DEEP_DEBUG"))
-        return 0;
-    return vfprintf(stderr, fmt, ap);
-}
-
-/* Runs prog over every task and appends what it writes to out (the same
- * steps as deep_scan.c's read_iterator, which is private there). */
-static int read_all(struct bpf_program *prog, struct iter_output *out)
-{
-    struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
-    if (!link)
-        return -errno;
-    int r = 0, fd = bpf_iter_create(bpf_link__fd(link));
-    if (fd < 0)
-        r = -errno;
-    while (fd >= 0) {
-        if (vec_reserve((void **)&out->data, &out->cap, out->len + 65536, 1, 1 << 20) < 0) {
-            r = -ENOMEM;
-            break;
-        }
-        ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (n <= 0) {
-            r = n < 0 ? -errno : 0;
-            break;
-        }
-        out->len += (size_t)n;
-    }
-    if (fd >= 0)
-        close(fd);
-    bpf_link__destroy(link);
-    return r;
-}
 
 static uint32_t verified_insns(const struct bpf_program *prog)
 {
@@ -76,24 +29,19 @@ static double ms_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* The BTF deep_scan.c would use: LSHIDDEN_DEEP_BTF, else the kernel's own
- * (NULL), which only root may complete with module BTF. */
-static const char *btf_path(void)
-{
-    const char *btf = getenv("LSHIDDEN_DEEP_BTF");
-    if (btf && *btf)
-        return btf;
-    return geteuid() != 0 ? "/sys/kernel/btf/vmlinux" : NULL;
-}
-
 static int load(struct inflight_scan *is, struct lshidden_inflight **skelp)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path());
+    struct kernel_btf btf;
+    int r = kernel_btf_open(&btf, is->unavailable, sizeof(is->unavailable));
+    if (r < 0)
+        return r;
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf.path);
     struct lshidden_inflight *skel = lshidden_inflight__open_opts(&opts);
     if (!skel) {
         int err = -errno;
+        kernel_btf_close(&btf);
         snprintf(is->unavailable, sizeof(is->unavailable), "cannot open the BPF object: %s",
                  strerror(-err));
         return err;
@@ -102,6 +50,7 @@ static int load(struct inflight_scan *is, struct lshidden_inflight **skelp)
     for (uint32_t i = 0; i < is->targets.ndevs && i < DEEP_MAX_TARGETS; i++)
         skel->rodata->target_devs[i] = is->targets.devs[i];
     int err = lshidden_inflight__load(skel);
+    kernel_btf_close(&btf);
     if (err) {
         snprintf(is->unavailable, sizeof(is->unavailable),
                  "the kernel rejected the BPF programs (%s) (LSHIDDEN_DEEP_DEBUG=1 shows "
@@ -130,7 +79,7 @@ int inflight_scan_run(struct inflight_scan *is)
     is->targets = targets;
     if (!targets.ndevs)
         return 0;
-    libbpf_set_print(quiet_libbpf);
+    bpf_load_quiet_libbpf();
     struct lshidden_inflight *skel = NULL;
     int r = load(is, &skel);
     if (r < 0)
@@ -138,10 +87,10 @@ int inflight_scan_run(struct inflight_scan *is)
     struct iter_output out = {NULL, 0, 0};
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    r = read_all(skel->progs.inflight_tasks, &out);
+    r = bpf_iter_read(skel->progs.inflight_tasks, 0, &out);
     double tasks_ms = ms_since(&t0);
     if (r == 0)
-        r = read_all(skel->progs.inflight_rings, &out);
+        r = bpf_iter_read(skel->progs.inflight_rings, 0, &out);
     if (getenv("LSHIDDEN_DEEP_DEBUG"))
         fprintf(stderr, "lshidden: in-flight iterators: tasks %.1f ms, rings %.1f ms\n", tasks_ms,
                 ms_since(&t0) - tasks_ms);

@@ -29,6 +29,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "../../parse/deep_records.h"
+#include "ref_bytes.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -45,23 +46,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Files named per show(): more are counted in requests_cut. */
 #define MAX_FILES 64
 
-struct name_comp {
-    u16 len;
-    char name[DEEP_NAME_MAX + 1];
-} __attribute__((packed));
-
 struct scratch {
     struct deep_owner owner;
-    struct deep_slot slot;
-    struct name_comp comp;
     u64 files[MAX_FILES];
     u32 nfiles;
-    /* A path walk's counters.  Kept here, not on the stack: the verifier
-     * tracks stack values exactly, so a counter there makes every step of
-     * the walk a new state (48 copies of path_step); read from a map they
-     * are unknown, and one step is verified for all. */
-    u32 walk_bytes, walk_comps;
-    u16 walk_end; /* DEEP_PATH_* */
 };
 
 struct {
@@ -125,58 +113,6 @@ struct naming {
     u64 budget; /* bytes this seq object may still write */
 };
 
-static __always_inline u32 put_comp(struct naming *nm, const unsigned char *name)
-{
-    struct name_comp *c = &nm->s->comp;
-    long n = bpf_probe_read_kernel_str(c->name, sizeof(c->name), name);
-    if (n <= 1)
-        return 0;
-    u32 len = (u32)(n - 1) & 0xff;
-    c->len = len;
-    bpf_seq_write(nm->seq, c, len + 2);
-    return len + 2;
-}
-
-struct path_walk {
-    struct naming *nm;
-    struct dentry *d;
-    struct mount *m;
-};
-
-/* One step towards the root, as deep.bpf.c's path_step. */
-static long path_step(u32 i, void *data)
-{
-    struct path_walk *w = data;
-    struct dentry *d = w->d;
-    struct mount *m = w->m;
-    struct dentry *up = BPF_CORE_READ(d, d_parent);
-    if (d == BPF_CORE_READ(m, mnt.mnt_root) || d == up) {
-        struct mount *parent = BPF_CORE_READ(m, mnt_parent);
-        if (!parent || parent == m) {
-            if (bpf_core_field_exists(struct mount, mnt_ns) && !BPF_CORE_READ(m, mnt_ns))
-                w->nm->s->walk_end = DEEP_PATH_DETACHED;
-            return 1;
-        }
-        w->d = BPF_CORE_READ(m, mnt_mountpoint);
-        w->m = parent;
-        return 0;
-    }
-    struct scratch *s = w->nm->s;
-    if (s->walk_bytes + DEEP_NAME_MAX + 3 > DEEP_PATH_BYTES || s->walk_comps >= DEEP_MAX_DEPTH) {
-        s->walk_end = DEEP_PATH_CUT;
-        return 1;
-    }
-    u32 written = put_comp(w->nm, BPF_CORE_READ(d, d_name.name));
-    if (!written) {
-        s->walk_end = DEEP_PATH_CUT;
-        return 1;
-    }
-    s->walk_bytes += written;
-    s->walk_comps++;
-    w->d = up;
-    return 0;
-}
-
 static long name_file(u32 i, void *data)
 {
     struct naming *nm = data;
@@ -187,36 +123,10 @@ static long name_file(u32 i, void *data)
     }
     u32 at = i;
     barrier_var(at); /* keeps the mask, which the check above would drop */
-    struct file *file = (void *)s->files[at & (MAX_FILES - 1)];
-    struct deep_slot *r = &s->slot;
-    struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-    struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
-    struct inode *inode = BPF_CORE_READ(file, f_inode);
-    struct mount *m = (void *)vm - bpf_core_field_offset(struct mount, mnt);
-    r->kind = DEEP_REC_SLOT;
-    r->len = sizeof(*r);
-    r->owner_key = nm->key;
-    r->file = (u64)file;
-    r->slot = i;
-    r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-    r->ino = BPF_CORE_READ(inode, i_ino);
-    r->magic = BPF_CORE_READ(inode, i_sb, s_magic);
-    r->mode = BPF_CORE_READ(inode, i_mode);
-    r->mnt_id = vm ? BPF_CORE_READ(m, mnt_id) : -1;
-    r->flags = 0;
-    r->pad = 0;
-    if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d)
-        r->flags |= DEEP_SLOT_DELETED;
-    bpf_seq_write(nm->seq, r, sizeof(*r));
-    /* Files on a target are on a real filesystem: never a d_dname one. */
-    struct path_walk w = {.nm = nm, .d = d, .m = m};
-    s->walk_bytes = 0;
-    s->walk_comps = 0;
-    s->walk_end = DEEP_PATH_END;
-    bpf_loop(DEEP_MAX_DEPTH * 2, path_step, &w, 0);
-    bpf_seq_write(nm->seq, &s->walk_end, sizeof(s->walk_end));
-    u64 used = sizeof(*r) + s->walk_bytes + sizeof(s->walk_end);
-    nm->budget = nm->budget > used ? nm->budget - used : 0;
+    /* Files on a target are on a real filesystem, named by their path. */
+    u64 file = s->files[at & (MAX_FILES - 1)];
+    u32 len = write_ref_bytes(nm->seq, ref_bytes(scalar_of((void *)nm->key), i, file, 0));
+    nm->budget = nm->budget > len ? nm->budget - len : 0;
     return 0;
 }
 
