@@ -114,11 +114,10 @@ static void apply_file(const struct merge_state *m, struct file_record *rec,
      * shorter one, only the identity is. */
     bool keep_path =
         rec->path && rec->path_complete && !f->path_complete && f->path_len < strlen(rec->path);
-    char *path = keep_path ? NULL : arena_alloc(&m->res->arena, f->path_len + 1);
-    if (path) {
-        memcpy(path, f->path, f->path_len + 1);
-        rec->path = path;
-    }
+    /* Borrowed, not copied: a million fixed files would be a million
+     * copies, and the kernel view lives as long as the rows. */
+    if (!keep_path)
+        rec->path = f->path;
     rec->method = METHOD_BPF;
     rec->identity = IDENTITY_KERNEL;
     if (rec->note == unchecked_path_note)

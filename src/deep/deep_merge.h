@@ -31,6 +31,8 @@ void deep_merge_fuse_servers(struct scan_result *res, const struct deep_result *
  * the kernel view read in full. */
 void deep_forget_listed_fuse(struct scan_result *res, const struct deep_scan *ds);
 
+/* The rows it adds or changes point at kernel's paths (kernel->strings):
+ * kernel must outlive res's rows. */
 void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 const struct deep_merge_options *opts);
 

@@ -150,41 +150,41 @@ static int decode_trunc(const char *p, size_t left, size_t off, struct deep_resu
  * "/" + name for memfd and other shmem files, which it also shows as
  * deleted.  *exact is false for filesystems whose format is not known here
  * (nsfs, dmabuf...): "/" + name is then only a guess. */
-static char *pseudo_name(const struct deep_slot *rec, const char *leaf, size_t leaf_len,
-                         size_t *len, bool *exact)
+static char *pseudo_name(struct arena *strings, const struct deep_slot *rec, const char *leaf,
+                         size_t leaf_len, size_t *len, bool *exact)
 {
-    char *s = NULL;
+    char buf[64 + DEEP_NAME_MAX];
     int n;
     *exact = true;
     if (rec->magic == SOCKFS_MAGIC)
-        n = asprintf(&s, "socket:[%llu]", (unsigned long long)rec->ino);
+        n = snprintf(buf, sizeof(buf), "socket:[%llu]", (unsigned long long)rec->ino);
     else if (rec->magic == PIPEFS_MAGIC)
-        n = asprintf(&s, "pipe:[%llu]", (unsigned long long)rec->ino);
+        n = snprintf(buf, sizeof(buf), "pipe:[%llu]", (unsigned long long)rec->ino);
     else if (rec->magic == ANON_INODE_FS_MAGIC)
-        n = asprintf(&s, "anon_inode:%.*s", (int)leaf_len, leaf);
+        n = snprintf(buf, sizeof(buf), "anon_inode:%.*s", (int)leaf_len, leaf);
     else if (rec->magic == PID_FS_MAGIC)
-        n = asprintf(&s, "anon_inode:[pidfd]");
+        n = snprintf(buf, sizeof(buf), "anon_inode:[pidfd]");
     else {
         *exact = rec->magic == TMPFS_MAGIC || rec->magic == HUGETLBFS_MAGIC;
-        n = asprintf(&s, "/%.*s", (int)leaf_len, leaf);
+        n = snprintf(buf, sizeof(buf), "/%.*s", (int)leaf_len, leaf);
     }
-    if (n < 0)
+    if (n < 0 || (size_t)n >= sizeof(buf))
         return NULL;
     *len = (size_t)n;
-    return s;
+    return arena_strndup(strings, buf, *len);
 }
 
 /* Components arrive leaf first; the path is "/" + their reverse join, or
  * the reverse join alone when the walk was cut short of any root.  A file
  * under a detached mount is "/" + its path from that mount's root, as the
  * kernel itself prints it. */
-static char *join_components(const char *const *comp, const uint16_t *clen, size_t n, bool rooted,
-                             size_t *len)
+static char *join_components(struct arena *strings, const char *const *comp, const uint16_t *clen,
+                             size_t n, bool rooted, size_t *len)
 {
     size_t total = 1;
     for (size_t i = 0; i < n; i++)
         total += clen[i] + 1;
-    char *s = malloc(total + 1);
+    char *s = arena_alloc_unaligned(strings, total + 1);
     if (!s)
         return NULL;
     size_t at = 0;
@@ -248,10 +248,13 @@ static int decode_slot(const char *p, size_t left, size_t off, struct deep_resul
     struct deep_file *f = &o->files[o->nfiles];
     memset(f, 0, sizeof(*f));
     bool exact = true;
-    f->path = pseudo ? pseudo_name(&rec, comp[0], clen[0], &f->path_len, &exact)
-                     : join_components(comp, clen, n, mark != DEEP_PATH_CUT, &f->path_len);
+    size_t path_len = 0;
+    f->path =
+        pseudo ? pseudo_name(&result->strings, &rec, comp[0], clen[0], &path_len, &exact)
+               : join_components(&result->strings, comp, clen, n, mark != DEEP_PATH_CUT, &path_len);
     if (!f->path)
         return -ENOMEM;
+    f->path_len = (uint32_t)path_len;
     o->nfiles++;
     f->index = rec.slot;
     f->file_key = rec.file;
@@ -297,11 +300,10 @@ void deep_result_free(struct deep_result *result)
 {
     for (size_t i = 0; i < result->len; i++) {
         struct deep_object *o = &result->items[i];
-        for (size_t j = 0; j < o->nfiles; j++)
-            free(o->files[j].path);
         free(o->files);
         free(o->reaches);
     }
     free(result->items);
+    arena_free(&result->strings);
     memset(result, 0, sizeof(*result));
 }
