@@ -31,17 +31,57 @@ static int grow(void **items, size_t *cap, size_t len, size_t size)
     return vec_reserve(items, cap, len + 1, size, 4);
 }
 
+static size_t key_slot(uint64_t key, size_t cap)
+{
+    /* Kernel addresses: the low bits are alignment. */
+    return (size_t)(((key >> 4) * 0x9E3779B97F4A7C15ULL) >> 20) & (cap - 1);
+}
+
+static void index_object(struct deep_result *result, size_t i)
+{
+    size_t at = key_slot(result->items[i].key, result->by_key_cap);
+    while (result->by_key[at])
+        at = (at + 1) & (result->by_key_cap - 1);
+    result->by_key[at] = (uint32_t)(i + 1);
+}
+
+/* Keeps the index at most half full; on failure drops it (finds scan). */
+static void index_grow(struct deep_result *result)
+{
+    if (result->len * 2 < result->by_key_cap)
+        return;
+    size_t cap = result->by_key_cap ? result->by_key_cap * 2 : 64;
+    free(result->by_key);
+    result->by_key = cap <= UINT32_MAX ? calloc(cap, sizeof(*result->by_key)) : NULL;
+    result->by_key_cap = result->by_key ? cap : 0;
+    for (size_t i = 0; result->by_key && i < result->len; i++)
+        index_object(result, i);
+}
+
+static struct deep_object *find_indexed(struct deep_result *result, uint64_t key)
+{
+    if (!result->by_key) {
+        for (size_t i = 0; i < result->len; i++)
+            if (result->items[i].key == key)
+                return &result->items[i];
+        return NULL;
+    }
+    for (size_t at = key_slot(key, result->by_key_cap); result->by_key[at];
+         at = (at + 1) & (result->by_key_cap - 1))
+        if (result->items[result->by_key[at] - 1].key == key)
+            return &result->items[result->by_key[at] - 1];
+    return NULL;
+}
+
 struct deep_object *deep_result_find(struct deep_result *result, uint64_t key)
 {
     /* Slot records follow their owner, so the last object is nearly always it. */
     if (result->last < result->len && result->items[result->last].key == key)
         return &result->items[result->last];
-    for (size_t i = 0; i < result->len; i++)
-        if (result->items[i].key == key) {
-            result->last = i;
-            return &result->items[i];
-        }
-    return NULL;
+    struct deep_object *o = find_indexed(result, key);
+    if (o)
+        result->last = (size_t)(o - result->items);
+    return o;
 }
 
 static struct deep_object *object_for(struct deep_result *result, uint64_t key,
@@ -57,6 +97,12 @@ static struct deep_object *object_for(struct deep_result *result, uint64_t key,
     o->key = key;
     o->kind = kind;
     result->last = result->len++;
+    if (result->by_key || !result->by_key_cap) {
+        if (result->len * 2 >= result->by_key_cap)
+            index_grow(result); /* indexes every object, this one too */
+        else
+            index_object(result, result->last);
+    }
     return o;
 }
 
@@ -304,6 +350,7 @@ void deep_result_free(struct deep_result *result)
         free(o->reaches);
     }
     free(result->items);
+    free(result->by_key);
     arena_free(&result->strings);
     memset(result, 0, sizeof(*result));
 }

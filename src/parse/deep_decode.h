@@ -87,6 +87,11 @@ struct deep_result {
     size_t len, cap;
     size_t last;          /* the object the previous record was about */
     struct arena strings; /* the files' paths: one allocation per chunk, not per file */
+    /* items by key (open addressing: index + 1, 0 free), so that a host
+     * of thousands of processes (one task object each) is not a scan of
+     * every object per object; NULL: not made (out of memory), scan. */
+    uint32_t *by_key;
+    size_t by_key_cap;
 };
 
 struct deep_decode_error {
