@@ -38,33 +38,40 @@ static uint32_t name_hash(name_root root, const char *name, size_t len)
     return h;
 }
 
-static struct name_cache_entry *slot_for(struct name_cache_entry *slots, size_t cap, uint32_t hash,
-                                         name_root root, const char *name, size_t len)
+/* The slot of name in root: its entry's, or the free one where it goes. */
+static uint32_t *slot_for(const struct name_cache *cache, uint32_t hash, name_root root,
+                          const char *name, size_t len)
 {
-    for (size_t i = hash & (cap - 1);; i = (i + 1) & (cap - 1)) {
-        struct name_cache_entry *e = &slots[i];
-        if (!e->path || (e->hash == hash && e->root == root && e->len == len &&
-                         memcmp(e->path, name, len) == 0))
-            return e;
+    for (size_t i = hash & (cache->nslots - 1);; i = (i + 1) & (cache->nslots - 1)) {
+        uint32_t *slot = &cache->slots[i];
+        if (!*slot)
+            return slot;
+        const struct name_cache_entry *e = &cache->entries[*slot - 1];
+        if (e->hash == hash && e->root == root && e->len == len && memcmp(e->path, name, len) == 0)
+            return slot;
     }
 }
 
-/* Doubles the table while it is under the bound; the load stays at most
- * one half, so a probe always ends at a free slot. */
+/* Room for one more entry; the slots stay at most half full, so a probe
+ * always ends at a free one. */
 static int grow(struct name_cache *cache)
 {
-    size_t cap = cache->cap ? cache->cap * 2 : NAME_CACHE_FIRST_CAP;
-    struct name_cache_entry *slots = calloc(cap, sizeof(*slots));
+    if (vec_reserve((void **)&cache->entries, &cache->cap, cache->len + 1, sizeof(*cache->entries),
+                    NAME_CACHE_FIRST_CAP / 2) < 0)
+        return -1;
+    if ((cache->len + 1) * 2 <= cache->nslots)
+        return 0;
+    size_t nslots = cache->nslots ? cache->nslots * 2 : NAME_CACHE_FIRST_CAP;
+    uint32_t *slots = calloc(nslots, sizeof(*slots));
     if (!slots)
         return -1;
-    for (size_t i = 0; i < cache->cap; i++) {
-        const struct name_cache_entry *e = &cache->slots[i];
-        if (e->path)
-            *slot_for(slots, cap, e->hash, e->root, e->path, e->len) = *e;
-    }
     free(cache->slots);
     cache->slots = slots;
-    cache->cap = cap;
+    cache->nslots = nslots;
+    for (size_t i = 0; i < cache->len; i++) {
+        const struct name_cache_entry *e = &cache->entries[i];
+        *slot_for(cache, e->hash, e->root, e->path, e->len) = (uint32_t)(i + 1);
+    }
     return 0;
 }
 
@@ -74,26 +81,25 @@ struct name_cache_entry *name_cache_get(struct name_cache *cache, struct arena *
     if (root == NAME_ROOT_UNKEPT || len > UINT32_MAX)
         return NULL;
     uint32_t hash = name_hash(root, name, len);
-    if (cache->cap) {
-        struct name_cache_entry *e = slot_for(cache->slots, cache->cap, hash, root, name, len);
-        if (e->path)
-            return e;
+    if (cache->nslots) {
+        uint32_t *slot = slot_for(cache, hash, root, name, len);
+        if (*slot)
+            return &cache->entries[*slot - 1];
     }
-    if (cache->len >= NAME_CACHE_MAX)
-        return NULL;
-    if ((cache->len + 1) * 2 > cache->cap && grow(cache) < 0)
+    if (cache->len >= NAME_CACHE_MAX || grow(cache) < 0)
         return NULL;
     char *path = arena_strndup(arena, name, len);
     if (!path)
         return NULL;
-    struct name_cache_entry *e = slot_for(cache->slots, cache->cap, hash, root, name, len);
+    struct name_cache_entry *e = &cache->entries[cache->len];
     *e = (struct name_cache_entry){.path = path, .len = (uint32_t)len, .hash = hash, .root = root};
-    cache->len++;
+    *slot_for(cache, hash, root, name, len) = (uint32_t)++cache->len;
     return e;
 }
 
 void name_cache_free(struct name_cache *cache)
 {
+    free(cache->entries);
     free(cache->slots);
     free(cache->roots.items);
     memset(cache, 0, sizeof(*cache));

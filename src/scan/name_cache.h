@@ -43,8 +43,10 @@ struct name_root_key {
 };
 
 struct name_cache {
-    struct name_cache_entry *slots; /* open addressing, NULL path: free */
-    size_t cap, len;
+    struct name_cache_entry *entries; /* in the order added */
+    size_t len, cap;
+    uint32_t *slots; /* open addressing: an entry's index + 1, 0 free */
+    size_t nslots;
     struct {
         struct name_root_key *items;
         size_t len, cap;
