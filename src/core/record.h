@@ -74,59 +74,54 @@ struct process_info {
 };
 
 /* Unknown numeric values use explicit has_* flags rather than sentinels
- * because 0 is a valid inode, slot, mount id and device. */
+ * because 0 is a valid inode, slot, mount id and device.  Packed (flags
+ * in bits, enums in a byte) since a host can have a million rows. */
 struct file_record {
     const struct process_info *proc;
-    enum file_source source;
-    enum record_method method;
-    enum identity_origin identity;
-    bool hidden;
-    bool has_tid; /* a thread's own reference (its own fd table) */
+    const char *path;       /* decoded bytes, NUL-terminated, arena-owned */
+    const char *mountpoint; /* borrowed from the mount table */
+    const char *note;       /* static text, for rows that need explaining */
+    const char *fuse_mount; /* /dev/fuse fds and FUSE backing files: mount
+                               point(s) of the connection, comma-separated */
+    const char *object;     /* --mount: what holds it: "/dev/loop0", a binfmt entry, ... */
+    const char *hint;       /* --mount: what releases it ("umount /x", "kill 42") */
+    uint64_t ring_inode;
+    uint64_t inode;
+    uint64_t mnt_ns; /* --mount */
+    uint32_t seq;    /* insertion order, to make sorting stable */
     pid_t tid;
-    enum file_type type;
-
-    bool has_fd, has_ring_fd, has_ring_inode, has_slot, has_mount_id, has_dev, has_inode,
-        has_sq_thread, has_user_bufs;
     int fd;
     int ring_fd;
-    uint64_t ring_inode;
     uint32_t slot;
     int mount_id;
     unsigned dev_major, dev_minor;
-    uint64_t inode;
     int sq_thread;
     uint32_t user_bufs; /* registered buffers of the ring */
-
-    const char *path; /* decoded bytes, NUL-terminated, arena-owned */
-    bool path_complete;
-    enum tristate deleted;
-    const char *mountpoint; /* borrowed from the mount table */
-    const char *note;       /* static text, for rows that need explaining */
-    /* The kernel view ran but did not see this (a ring made after its
-     * pass): not checked, so --mount leaves it out rather than guess. */
-    bool unchecked;
-
-    /* /dev/fuse fds and FUSE backing files. */
-    bool has_fuse_conn, has_backing_id;
     uint32_t fuse_conn;
     uint32_t backing_id;
-    const char *fuse_mount; /* mount point(s) of the connection, comma-separated */
-
-    /* --mount rows only. */
-    enum holder_effect effect;
-    bool possible;      /* the kernel does not say for sure (e.g. a basename) */
-    const char *object; /* what holds it: "/dev/loop0", a binfmt entry, ... */
-    bool has_mnt_ns;
-    uint64_t mnt_ns;
-    const char *hint; /* --mount: what releases it ("umount /x", "kill 42") */
     /* A perf_event fd's PMU type, from the kernel view (--mount). */
-    bool has_perf_type;
     uint32_t perf_type;
     /* An fsopen() fd's superblock, from the kernel view (--mount); 0:0
      * when it made none yet. */
-    bool has_context_sb;
     unsigned context_sb_major, context_sb_minor;
-    size_t seq; /* insertion order, to make sorting stable */
+    enum file_type type;
+    enum file_source source : 8;
+    enum record_method method : 8;
+    enum identity_origin identity : 8;
+    enum tristate deleted : 8;
+    enum holder_effect effect : 8; /* --mount rows only */
+
+    bool hidden : 1;
+    bool has_tid : 1; /* a thread's own reference (its own fd table) */
+    bool has_fd : 1, has_ring_fd : 1, has_ring_inode : 1, has_slot : 1, has_mount_id : 1,
+        has_dev : 1, has_inode : 1, has_sq_thread : 1, has_user_bufs : 1;
+    bool path_complete : 1;
+    /* The kernel view ran but did not see this (a ring made after its
+     * pass): not checked, so --mount leaves it out rather than guess. */
+    bool unchecked : 1;
+    bool has_fuse_conn : 1, has_backing_id : 1;
+    bool possible : 1; /* --mount: the kernel does not say for sure (e.g. a basename) */
+    bool has_mnt_ns : 1, has_perf_type : 1, has_context_sb : 1;
 };
 
 /* Rows are allocated in an arena and never move: a list holds pointers,

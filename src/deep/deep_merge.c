@@ -28,6 +28,22 @@ struct merge_state {
     size_t nprocs;
     struct file_record **fixed_rows; /* sorted by (pid, ring_fd, slot) */
     size_t nfixed;
+    /* The /proc scan's uring-ring rows by (pid, ring inode, seq), and the
+     * ones the merge added, which are few (one per fd-less ring). */
+    struct file_record **ring_rows;
+    size_t nrings;
+    struct {
+        struct file_record **items;
+        size_t len, cap;
+    } added_rings;
+    /* FUSE backing rows by (connection, backing id, seq). */
+    struct file_record **backing_rows;
+    size_t nbacking;
+    /* fd rows of the processes themselves (not of a thread's own table)
+     * by (pid, fd, seq); made on first use. */
+    struct file_record **fd_rows;
+    size_t nfds;
+    bool fd_rows_made;
     bool layout_warned;
 };
 
@@ -60,13 +76,94 @@ static int cmp_fixed_row(const void *a, const void *b)
     return fixed_key_cmp(x->proc->pid, x->ring_fd, x->slot, y->proc->pid, y->ring_fd, y->slot);
 }
 
+static int cmp_u64(uint64_t x, uint64_t y)
+{
+    return (x > y) - (x < y);
+}
+
+static int cmp_seq(const struct file_record *x, const struct file_record *y)
+{
+    return cmp_u64(x->seq, y->seq);
+}
+
+static pid_t row_pid(const struct file_record *rec)
+{
+    return rec->proc ? rec->proc->pid : 0;
+}
+
+static int cmp_ring_row(const void *a, const void *b)
+{
+    const struct file_record *x = *(const struct file_record *const *)a;
+    const struct file_record *y = *(const struct file_record *const *)b;
+    int c = cmp_u64((uint64_t)(int64_t)row_pid(x), (uint64_t)(int64_t)row_pid(y));
+    if (!c)
+        c = cmp_u64(x->ring_inode, y->ring_inode);
+    return c ? c : cmp_seq(x, y);
+}
+
+static int cmp_backing_row(const void *a, const void *b)
+{
+    const struct file_record *x = *(const struct file_record *const *)a;
+    const struct file_record *y = *(const struct file_record *const *)b;
+    int c = cmp_u64(x->fuse_conn, y->fuse_conn);
+    if (!c)
+        c = cmp_u64(x->backing_id, y->backing_id);
+    return c ? c : cmp_seq(x, y);
+}
+
+static int cmp_fd_row(const void *a, const void *b)
+{
+    const struct file_record *x = *(const struct file_record *const *)a;
+    const struct file_record *y = *(const struct file_record *const *)b;
+    int c = cmp_u64((uint64_t)(int64_t)row_pid(x), (uint64_t)(int64_t)row_pid(y));
+    if (!c)
+        c = cmp_u64((uint64_t)(int64_t)x->fd, (uint64_t)(int64_t)y->fd);
+    return c ? c : cmp_seq(x, y);
+}
+
+/* The first row of a sorted index not before key (key's seq 0). */
+static size_t lower_bound(struct file_record *const *rows, size_t n, const struct file_record *key,
+                          int (*cmp)(const void *, const void *))
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp(&rows[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool is_ring_row(const struct file_record *rec)
+{
+    return rec->source == SOURCE_URING_RING && rec->proc;
+}
+
+static bool is_backing_row(const struct file_record *rec)
+{
+    return rec->source == SOURCE_FUSE_BACKING && rec->has_fuse_conn && rec->has_backing_id;
+}
+
+/* The rows the merge looks up, from the /proc scan: sorted arrays, so a
+ * kernel view of a million files is not a million scans of every row. */
 static int index_rows(struct merge_state *m)
 {
     const struct record_list *records = &m->res->records;
     const struct process_list *set = &m->res->processes;
     m->procs = malloc((set->len + 1) * sizeof(*m->procs));
-    m->fixed_rows = malloc((records->len + 1) * sizeof(*m->fixed_rows));
-    if (!m->procs || !m->fixed_rows)
+    size_t nfixed = 0, nrings = 0, nbacking = 0;
+    for (size_t i = 0; i < records->len; i++) {
+        const struct file_record *rec = records->items[i];
+        nfixed += rec->source == SOURCE_URING_FIXED;
+        nrings += is_ring_row(rec);
+        nbacking += is_backing_row(rec);
+    }
+    m->fixed_rows = malloc((nfixed + 1) * sizeof(*m->fixed_rows));
+    m->ring_rows = malloc((nrings + 1) * sizeof(*m->ring_rows));
+    m->backing_rows = malloc((nbacking + 1) * sizeof(*m->backing_rows));
+    if (!m->procs || !m->fixed_rows || !m->ring_rows || !m->backing_rows)
         return -1;
     if (set->len)
         memcpy(m->procs, set->items, set->len * sizeof(*m->procs));
@@ -76,9 +173,25 @@ static int index_rows(struct merge_state *m)
         struct file_record *rec = records->items[i];
         if (rec->source == SOURCE_URING_FIXED && rec->proc && rec->has_ring_fd && rec->has_slot)
             m->fixed_rows[m->nfixed++] = rec;
+        if (is_ring_row(rec))
+            m->ring_rows[m->nrings++] = rec;
+        if (is_backing_row(rec))
+            m->backing_rows[m->nbacking++] = rec;
     }
     qsort(m->fixed_rows, m->nfixed, sizeof(*m->fixed_rows), cmp_fixed_row);
+    qsort(m->ring_rows, m->nrings, sizeof(*m->ring_rows), cmp_ring_row);
+    qsort(m->backing_rows, m->nbacking, sizeof(*m->backing_rows), cmp_backing_row);
     return 0;
+}
+
+static void merge_state_free(struct merge_state *m)
+{
+    free(m->procs);
+    free(m->fixed_rows);
+    free(m->ring_rows);
+    free(m->added_rings.items);
+    free(m->backing_rows);
+    free(m->fd_rows);
 }
 
 static struct file_record *find_fixed_row(const struct merge_state *m, pid_t pid, int fd,
@@ -114,11 +227,10 @@ static void apply_file(const struct merge_state *m, struct file_record *rec,
      * shorter one, only the identity is. */
     bool keep_path =
         rec->path && rec->path_complete && !f->path_complete && f->path_len < strlen(rec->path);
-    char *path = keep_path ? NULL : arena_alloc(&m->res->arena, f->path_len + 1);
-    if (path) {
-        memcpy(path, f->path, f->path_len + 1);
-        rec->path = path;
-    }
+    /* Borrowed, not copied: a million fixed files would be a million
+     * copies, and the kernel view lives as long as the rows. */
+    if (!keep_path)
+        rec->path = f->path;
     rec->method = METHOD_BPF;
     rec->identity = IDENTITY_KERNEL;
     if (rec->note == unchecked_path_note)
@@ -171,13 +283,18 @@ static void merge_ring_fd(struct merge_state *m, const struct deep_object *ring,
     }
 }
 
+/* The first row in list order: the /proc scan's rows come before the
+ * merge's. */
 static struct file_record *find_fdless_ring_row(struct merge_state *m, pid_t pid, uint64_t inode)
 {
-    struct record_list *records = &m->res->records;
-    for (size_t i = 0; i < records->len; i++) {
-        struct file_record *rec = records->items[i];
-        if (rec->source == SOURCE_URING_RING && rec->proc && rec->proc->pid == pid &&
-            rec->ring_inode == inode)
+    struct process_info proc = {.pid = pid};
+    struct file_record key = {.proc = &proc, .ring_inode = inode};
+    size_t i = lower_bound(m->ring_rows, m->nrings, &key, cmp_ring_row);
+    if (i < m->nrings && row_pid(m->ring_rows[i]) == pid && m->ring_rows[i]->ring_inode == inode)
+        return m->ring_rows[i];
+    for (size_t j = 0; j < m->added_rings.len; j++) {
+        struct file_record *rec = m->added_rings.items[j];
+        if (row_pid(rec) == pid && rec->ring_inode == inode)
             return rec;
     }
     return NULL;
@@ -201,7 +318,7 @@ static void merge_fdless_ring(struct merge_state *m, const struct deep_object *r
     bool mapped = reaches_by(ring, proc->pid, DEEP_VIA_VMA);
     if (!row) {
         row = record_list_add(&m->res->records, proc, SOURCE_URING_RING);
-        if (!row)
+        if (!row || VEC_APPEND(&m->added_rings, row) < 0)
             return;
         ring_fields(row, ring);
         row->type = FTYPE_ANON;
@@ -288,15 +405,15 @@ static const struct process_info *fuse_server(const struct merge_state *m, uint3
     return best;
 }
 
+/* Only the /proc scan's rows can match: a connection is one object, and
+ * its backing ids are unique, so no id comes twice to the merge. */
 static struct file_record *find_backing_row(struct merge_state *m, uint32_t conn, uint32_t id)
 {
-    struct record_list *records = &m->res->records;
-    for (size_t i = 0; i < records->len; i++) {
-        struct file_record *rec = records->items[i];
-        if (rec->source == SOURCE_FUSE_BACKING && rec->has_fuse_conn && rec->fuse_conn == conn &&
-            rec->has_backing_id && rec->backing_id == id)
-            return rec;
-    }
+    struct file_record key = {.fuse_conn = conn, .backing_id = id};
+    size_t i = lower_bound(m->backing_rows, m->nbacking, &key, cmp_backing_row);
+    if (i < m->nbacking && m->backing_rows[i]->fuse_conn == conn &&
+        m->backing_rows[i]->backing_id == id)
+        return m->backing_rows[i];
     return NULL;
 }
 
@@ -524,15 +641,42 @@ static void forget_unchecked_mounts(struct scan_result *res)
 /* The fd row of a perf_event fd learns its PMU (the uprobe finder tells a
  * uprobe from any other perf event by it), and that of an fsopen() fd the
  * superblock it holds. */
+static bool is_process_fd_row(const struct file_record *rec)
+{
+    return rec->source == SOURCE_FD && rec->proc && rec->has_fd && !rec->has_tid;
+}
+
+static int index_fd_rows(struct merge_state *m)
+{
+    const struct record_list *records = &m->res->records;
+    m->fd_rows_made = true;
+    size_t n = 0;
+    for (size_t i = 0; i < records->len; i++)
+        n += is_process_fd_row(records->items[i]);
+    if (!(m->fd_rows = malloc((n + 1) * sizeof(*m->fd_rows))))
+        return -1;
+    for (size_t i = 0; i < records->len; i++)
+        if (is_process_fd_row(records->items[i]))
+            m->fd_rows[m->nfds++] = records->items[i];
+    qsort(m->fd_rows, m->nfds, sizeof(*m->fd_rows), cmp_fd_row);
+    return 0;
+}
+
+/* The fd row of a perf_event fd learns its PMU (the uprobe finder tells a
+ * uprobe from any other perf event by it), and that of an fsopen() fd the
+ * superblock it holds. */
 static void merge_fd_detail(struct merge_state *m, const struct deep_object *o)
 {
+    if (!m->fd_rows_made && index_fd_rows(m) < 0)
+        return;
     for (size_t r = 0; r < o->nreaches; r++) {
         const struct deep_reach *reach = &o->reaches[r];
-        for (size_t i = 0; i < m->res->records.len; i++) {
-            struct file_record *rec = m->res->records.items[i];
-            if (rec->source != SOURCE_FD || !rec->proc || rec->proc->pid != reach->pid ||
-                !rec->has_fd || rec->fd != reach->fd || rec->has_tid)
-                continue;
+        struct process_info proc = {.pid = reach->pid};
+        struct file_record key = {.proc = &proc, .fd = reach->fd};
+        for (size_t i = lower_bound(m->fd_rows, m->nfds, &key, cmp_fd_row);
+             i < m->nfds && row_pid(m->fd_rows[i]) == reach->pid && m->fd_rows[i]->fd == reach->fd;
+             i++) {
+            struct file_record *rec = m->fd_rows[i];
             if (o->kind == DEEP_OBJ_PERF) {
                 rec->has_perf_type = true;
                 rec->perf_type = o->nslots;
@@ -648,8 +792,7 @@ void deep_merge_requests(struct scan_result *res, const struct deep_result *requ
                 merge_request(&m, o);
         }
     }
-    free(m.procs);
-    free(m.fixed_rows);
+    merge_state_free(&m);
 }
 
 static enum file_source ref_source(uint32_t index)
@@ -822,6 +965,5 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
         mark_unchecked_rings(&m, !m.layout_warned);
         forget_unchecked_mounts(res);
     }
-    free(m.procs);
-    free(m.fixed_rows);
+    merge_state_free(&m);
 }

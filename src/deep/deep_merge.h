@@ -31,13 +31,16 @@ void deep_merge_fuse_servers(struct scan_result *res, const struct deep_result *
  * the kernel view read in full. */
 void deep_forget_listed_fuse(struct scan_result *res, const struct deep_scan *ds);
 
+/* The rows it adds or changes point at kernel's paths (kernel->strings):
+ * kernel must outlive res's rows. */
 void deep_merge(struct scan_result *res, const struct deep_result *kernel,
                 const struct deep_merge_options *opts);
 
 /* Files on a --mount target held by requests in flight (inflight_scan:
  * Linux AIO poll requests, io_uring requests on plain fds): hidden rows
  * of source in-flight for the process that made each request, unless
- * that process has the file open by an fd as well. */
+ * that process has the file open by an fd as well.  Like deep_merge(),
+ * the rows point at requests' paths: it must outlive them. */
 void deep_merge_requests(struct scan_result *res, const struct deep_result *requests,
                          const struct deep_merge_options *opts);
 

@@ -31,17 +31,57 @@ static int grow(void **items, size_t *cap, size_t len, size_t size)
     return vec_reserve(items, cap, len + 1, size, 4);
 }
 
+static size_t key_slot(uint64_t key, size_t cap)
+{
+    /* Kernel addresses: the low bits are alignment. */
+    return (size_t)(((key >> 4) * 0x9E3779B97F4A7C15ULL) >> 20) & (cap - 1);
+}
+
+static void index_object(struct deep_result *result, size_t i)
+{
+    size_t at = key_slot(result->items[i].key, result->by_key_cap);
+    while (result->by_key[at])
+        at = (at + 1) & (result->by_key_cap - 1);
+    result->by_key[at] = (uint32_t)(i + 1);
+}
+
+/* Keeps the index at most half full; on failure drops it (finds scan). */
+static void index_grow(struct deep_result *result)
+{
+    if (result->len * 2 < result->by_key_cap)
+        return;
+    size_t cap = result->by_key_cap ? result->by_key_cap * 2 : 64;
+    free(result->by_key);
+    result->by_key = cap <= UINT32_MAX ? calloc(cap, sizeof(*result->by_key)) : NULL;
+    result->by_key_cap = result->by_key ? cap : 0;
+    for (size_t i = 0; result->by_key && i < result->len; i++)
+        index_object(result, i);
+}
+
+static struct deep_object *find_indexed(struct deep_result *result, uint64_t key)
+{
+    if (!result->by_key) {
+        for (size_t i = 0; i < result->len; i++)
+            if (result->items[i].key == key)
+                return &result->items[i];
+        return NULL;
+    }
+    for (size_t at = key_slot(key, result->by_key_cap); result->by_key[at];
+         at = (at + 1) & (result->by_key_cap - 1))
+        if (result->items[result->by_key[at] - 1].key == key)
+            return &result->items[result->by_key[at] - 1];
+    return NULL;
+}
+
 struct deep_object *deep_result_find(struct deep_result *result, uint64_t key)
 {
     /* Slot records follow their owner, so the last object is nearly always it. */
     if (result->last < result->len && result->items[result->last].key == key)
         return &result->items[result->last];
-    for (size_t i = 0; i < result->len; i++)
-        if (result->items[i].key == key) {
-            result->last = i;
-            return &result->items[i];
-        }
-    return NULL;
+    struct deep_object *o = find_indexed(result, key);
+    if (o)
+        result->last = (size_t)(o - result->items);
+    return o;
 }
 
 static struct deep_object *object_for(struct deep_result *result, uint64_t key,
@@ -57,6 +97,12 @@ static struct deep_object *object_for(struct deep_result *result, uint64_t key,
     o->key = key;
     o->kind = kind;
     result->last = result->len++;
+    if (result->by_key || !result->by_key_cap) {
+        if (result->len * 2 >= result->by_key_cap)
+            index_grow(result); /* indexes every object, this one too */
+        else
+            index_object(result, result->last);
+    }
     return o;
 }
 
@@ -150,41 +196,41 @@ static int decode_trunc(const char *p, size_t left, size_t off, struct deep_resu
  * "/" + name for memfd and other shmem files, which it also shows as
  * deleted.  *exact is false for filesystems whose format is not known here
  * (nsfs, dmabuf...): "/" + name is then only a guess. */
-static char *pseudo_name(const struct deep_slot *rec, const char *leaf, size_t leaf_len,
-                         size_t *len, bool *exact)
+static char *pseudo_name(struct arena *strings, const struct deep_slot *rec, const char *leaf,
+                         size_t leaf_len, size_t *len, bool *exact)
 {
-    char *s = NULL;
+    char buf[64 + DEEP_NAME_MAX];
     int n;
     *exact = true;
     if (rec->magic == SOCKFS_MAGIC)
-        n = asprintf(&s, "socket:[%llu]", (unsigned long long)rec->ino);
+        n = snprintf(buf, sizeof(buf), "socket:[%llu]", (unsigned long long)rec->ino);
     else if (rec->magic == PIPEFS_MAGIC)
-        n = asprintf(&s, "pipe:[%llu]", (unsigned long long)rec->ino);
+        n = snprintf(buf, sizeof(buf), "pipe:[%llu]", (unsigned long long)rec->ino);
     else if (rec->magic == ANON_INODE_FS_MAGIC)
-        n = asprintf(&s, "anon_inode:%.*s", (int)leaf_len, leaf);
+        n = snprintf(buf, sizeof(buf), "anon_inode:%.*s", (int)leaf_len, leaf);
     else if (rec->magic == PID_FS_MAGIC)
-        n = asprintf(&s, "anon_inode:[pidfd]");
+        n = snprintf(buf, sizeof(buf), "anon_inode:[pidfd]");
     else {
         *exact = rec->magic == TMPFS_MAGIC || rec->magic == HUGETLBFS_MAGIC;
-        n = asprintf(&s, "/%.*s", (int)leaf_len, leaf);
+        n = snprintf(buf, sizeof(buf), "/%.*s", (int)leaf_len, leaf);
     }
-    if (n < 0)
+    if (n < 0 || (size_t)n >= sizeof(buf))
         return NULL;
     *len = (size_t)n;
-    return s;
+    return arena_strndup(strings, buf, *len);
 }
 
 /* Components arrive leaf first; the path is "/" + their reverse join, or
  * the reverse join alone when the walk was cut short of any root.  A file
  * under a detached mount is "/" + its path from that mount's root, as the
  * kernel itself prints it. */
-static char *join_components(const char *const *comp, const uint16_t *clen, size_t n, bool rooted,
-                             size_t *len)
+static char *join_components(struct arena *strings, const char *const *comp, const uint16_t *clen,
+                             size_t n, bool rooted, size_t *len)
 {
     size_t total = 1;
     for (size_t i = 0; i < n; i++)
         total += clen[i] + 1;
-    char *s = malloc(total + 1);
+    char *s = arena_alloc_unaligned(strings, total + 1);
     if (!s)
         return NULL;
     size_t at = 0;
@@ -248,10 +294,13 @@ static int decode_slot(const char *p, size_t left, size_t off, struct deep_resul
     struct deep_file *f = &o->files[o->nfiles];
     memset(f, 0, sizeof(*f));
     bool exact = true;
-    f->path = pseudo ? pseudo_name(&rec, comp[0], clen[0], &f->path_len, &exact)
-                     : join_components(comp, clen, n, mark != DEEP_PATH_CUT, &f->path_len);
+    size_t path_len = 0;
+    f->path =
+        pseudo ? pseudo_name(&result->strings, &rec, comp[0], clen[0], &path_len, &exact)
+               : join_components(&result->strings, comp, clen, n, mark != DEEP_PATH_CUT, &path_len);
     if (!f->path)
         return -ENOMEM;
+    f->path_len = (uint32_t)path_len;
     o->nfiles++;
     f->index = rec.slot;
     f->file_key = rec.file;
@@ -297,11 +346,11 @@ void deep_result_free(struct deep_result *result)
 {
     for (size_t i = 0; i < result->len; i++) {
         struct deep_object *o = &result->items[i];
-        for (size_t j = 0; j < o->nfiles; j++)
-            free(o->files[j].path);
         free(o->files);
         free(o->reaches);
     }
     free(result->items);
+    free(result->by_key);
+    arena_free(&result->strings);
     memset(result, 0, sizeof(*result));
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "parse/deep_records.h"
+#include "util/arena.h"
 
 enum deep_object_kind {
     DEEP_OBJ_RING,      /* an io_uring ring and its fixed-file table */
@@ -45,21 +46,22 @@ enum deep_open_backing {
 };
 
 struct deep_file {
+    uint64_t file_key; /* kernel address: identity only */
+    uint64_t inode;
+    uint64_t fs_magic;
+    /* NUL-terminated, in the result's strings; may hold any other byte */
+    const char *path;
     /* The fixed-file slot (ring), the backing id (FUSE connection), or an
      * enum deep_open_backing (open passthrough file). */
     uint32_t index;
-    uint64_t file_key; /* kernel address: identity only */
-    unsigned dev_major, dev_minor;
-    uint64_t inode;
-    uint64_t fs_magic;
     uint32_t mode;
-    bool has_mount_id;
+    unsigned dev_major, dev_minor;
     int mount_id;
+    uint32_t path_len;
+    bool has_mount_id;
     bool deleted;
     bool pseudo;        /* socket:[N], pipe:[N], anon_inode:..., no directory */
     bool path_complete; /* false: cut short, or under a detached mount */
-    char *path;         /* malloc'd, NUL-terminated; may hold any other byte */
-    size_t path_len;
 };
 
 struct deep_object {
@@ -83,7 +85,13 @@ struct deep_object {
 struct deep_result {
     struct deep_object *items;
     size_t len, cap;
-    size_t last; /* the object the previous record was about */
+    size_t last;          /* the object the previous record was about */
+    struct arena strings; /* the files' paths: one allocation per chunk, not per file */
+    /* items by key (open addressing: index + 1, 0 free), so that a host
+     * of thousands of processes (one task object each) is not a scan of
+     * every object per object; NULL: not made (out of memory), scan. */
+    uint32_t *by_key;
+    size_t by_key_cap;
 };
 
 struct deep_decode_error {

@@ -13,6 +13,7 @@
 #include "core/record.h"
 #include "core/warnings.h"
 #include "parse/proc_names.h"
+#include "scan/name_cache.h"
 #include "scan/scan.h"
 #include "util/arena.h"
 
@@ -33,6 +34,7 @@ struct scan_output {
     struct mount_cache mounts;
     struct read_buf link_buf, file_buf;
     struct pseudo_fs_identity sockfs, pipefs;
+    struct name_cache names; /* io_uring fixed files' names */
 };
 
 struct proc_ctx {

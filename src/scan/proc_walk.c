@@ -513,6 +513,7 @@ static void worker_free(struct scan_worker *w)
     warning_list_free(&out->warnings);
     free(out->fuse_servers.items);
     mount_cache_free(&out->mounts);
+    name_cache_free(&out->names);
     read_buf_free(&out->link_buf);
     read_buf_free(&out->file_buf);
     arena_free(&out->arena);

@@ -9,6 +9,7 @@
 
 #include "core/file_identity.h"
 #include "parse/fdinfo_parse.h"
+#include "scan/name_cache.h"
 #include "util/vec.h"
 
 /* A contended ring prints nothing (6.15+) or an empty table (5.9-6.14.7)
@@ -35,6 +36,8 @@ struct uring_state {
         struct mapped_ring *items;
         size_t len, cap;
     } mapped;
+    bool root_known;
+    name_root root; /* where its names are looked up: the name cache's key */
 };
 
 static const char fdless_ring_note[] = "ring has no fd (registered and closed, or only mapped); "
@@ -131,13 +134,68 @@ static struct name_lookup lookup_in(struct proc_ctx *ctx)
     };
 }
 
-static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec)
+/* The root this process's names are looked up in, as the name cache
+ * keys it: ours when it shares our mount namespace, else its own root
+ * directory, which the processes of its namespace with the same root
+ * share (one statx() of the link, from cached attributes, like a root
+ * row's). */
+static name_root names_root(struct proc_ctx *ctx, struct uring_state *st)
 {
+    const struct scan_config *cfg = ctx->cfg;
+    if (st->root_known)
+        return st->root;
+    st->root_known = true;
+    st->root = 0;
+    if (cfg->live && cfg->want_identity && !proc_ctx_same_mnt_ns(ctx)) {
+        struct file_identity dir;
+        bool known = ctx->proc->has_mnt_ns && file_identity_at(ctx->dirfd, "root", &dir) == 0;
+        st->root = name_cache_root(&ctx->out->names, ctx->proc->mnt_ns, known ? &dir : NULL);
+    }
+    return st->root;
+}
+
+/* Whether a lookup's result holds for every process of the root: a
+ * failure in another root may be the opening of a dying process's root. */
+static bool result_is_the_names(int r, name_root root)
+{
+    return r == 0 || r == -EAGAIN || (root == 0 && (r == -ENOENT || r == -ENOTDIR || r == -ELOOP));
+}
+
+/* file_identity_by_name() of path in the process's root, once per name
+ * and root when the name has a cache entry e. */
+static int lookup_name(struct proc_ctx *ctx, struct name_cache_entry *e, const char *path,
+                       struct file_identity *id, const struct mount_entry **blocked)
+{
+    if (e && e->looked_up) {
+        *id = e->id;
+        *blocked = e->blocked;
+        return e->result;
+    }
     struct name_lookup where = lookup_in(ctx);
+    int r = file_identity_by_name(&where, path, id);
+    *blocked = where.blocked;
+    if (e && result_is_the_names(r, e->root)) {
+        e->looked_up = true;
+        e->result = r;
+        if (r == 0)
+            e->id = *id;
+        e->blocked = where.blocked;
+    }
+    return r;
+}
+
+static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec,
+                                   struct name_cache_entry *e)
+{
     struct file_identity id;
-    int r = file_identity_by_name(&where, rec->path, &id);
+    const struct mount_entry *blocked;
+    int r = lookup_name(ctx, e, rec->path, &id, &blocked);
     if (r == -EAGAIN) {
-        record_mark_unchecked(rec, &ctx->out->warnings, where.blocked);
+        /* The mount's warning once per name: this worker gave it already. */
+        bool warn = !e || !e->warned;
+        if (e)
+            e->warned = true;
+        record_mark_unchecked(rec, &ctx->out->warnings, warn ? blocked : NULL);
     } else if (r == 0) {
         record_set_identity(rec, &id, IDENTITY_PATH);
         proc_ctx_set_mountpoint(ctx, rec);
@@ -147,20 +205,26 @@ static void resolve_fixed_identity(struct proc_ctx *ctx, struct file_record *rec
 /* fdinfo marks an unlinked file with " (deleted)", but a live file may
  * be named so: when a file by the whole name exists (or cannot be looked
  * for), the name is kept as printed and deleted is not known. */
-static bool deleted_marker_is_ambiguous(struct proc_ctx *ctx, struct file_record *rec)
+static bool deleted_marker_is_ambiguous(struct proc_ctx *ctx, struct uring_state *st,
+                                        struct file_record *rec)
 {
-    size_t len = strlen(rec->path);
-    char *full = arena_alloc(&ctx->out->arena, len + sizeof(" (deleted)"));
+    static const char marker[] = " (deleted)";
+    size_t len = strlen(rec->path), full_len = len + sizeof(marker) - 1;
+    char *full = malloc(full_len + 1);
     if (!full)
         return false;
     memcpy(full, rec->path, len);
-    memcpy(full + len, " (deleted)", sizeof(" (deleted)"));
-    struct name_lookup where = lookup_in(ctx);
+    memcpy(full + len, marker, sizeof(marker));
+    struct name_cache_entry *e =
+        name_cache_get(&ctx->out->names, &ctx->out->arena, names_root(ctx, st), full, full_len);
+    const char *kept = e ? e->path : arena_strndup(&ctx->out->arena, full, full_len);
     struct file_identity id;
-    int r = file_identity_by_name(&where, full, &id);
+    const struct mount_entry *blocked;
+    int r = kept ? lookup_name(ctx, e, full, &id, &blocked) : -ENOMEM;
+    free(full);
     if (r != 0 && r != -EAGAIN)
         return false; /* no such name: the marker is the kernel's */
-    rec->path = full;
+    rec->path = kept;
     if (r == 0)
         record_set_identity(rec, &id, IDENTITY_PATH);
     return true;
@@ -180,8 +244,9 @@ static bool ring_listed_by_kernel(const struct scan_config *cfg, bool has_inode,
            bsearch(&inode, cfg->rings_listed, cfg->nrings_listed, sizeof(inode), cmp_u64);
 }
 
-static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool deleted,
-                            bool look_up)
+/* e: the cache entry of rec's name, or NULL. */
+static void fill_fixed_path(struct proc_ctx *ctx, struct uring_state *st, struct file_record *rec,
+                            bool deleted, bool look_up, struct name_cache_entry *e)
 {
     const struct scan_config *cfg = ctx->cfg;
     bool has_inode;
@@ -190,7 +255,7 @@ static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool 
     rec->deleted = deleted ? TRI_TRUE : TRI_FALSE;
     look_up = look_up && cfg->live && cfg->want_identity;
     if (deleted && look_up && rec->path[0] == '/' && strncmp(rec->path, "/memfd:", 7) != 0 &&
-        deleted_marker_is_ambiguous(ctx, rec)) {
+        deleted_marker_is_ambiguous(ctx, st, rec)) {
         rec->deleted = TRI_UNKNOWN;
         return;
     }
@@ -200,15 +265,18 @@ static void fill_fixed_path(struct proc_ctx *ctx, struct file_record *rec, bool 
     } else if (strncmp(rec->path, "/memfd:", 7) == 0 && deleted) {
         rec->type = FTYPE_REG; /* memfds are shmem files that never had a name */
     } else if (!deleted && look_up) {
-        resolve_fixed_identity(ctx, rec);
+        resolve_fixed_identity(ctx, rec, e);
     }
 }
 
-static void emit_fixed_files(struct proc_ctx *ctx, int fd, uint64_t ring_inode, bool has_ring_inode,
+static void emit_fixed_files(struct proc_ctx *ctx, struct uring_state *st, int fd,
+                             uint64_t ring_inode, bool has_ring_inode,
                              const struct uring_fdinfo *info)
 {
     const struct name_table *table = &info->table;
     bool look_up = !ring_listed_by_kernel(ctx->cfg, has_ring_inode, ring_inode);
+    /* Names not looked up are only shared: our root's key needs no statx. */
+    name_root root = look_up ? names_root(ctx, st) : 0;
     for (size_t i = 0; i < table->nentries; i++) {
         struct file_record *rec = proc_ctx_emit(ctx, SOURCE_URING_FIXED);
         if (!rec)
@@ -223,12 +291,16 @@ static void emit_fixed_files(struct proc_ctx *ctx, int fd, uint64_t ring_inode, 
         rec->sq_thread = info->sq_thread;
         rec->has_user_bufs = info->has_user_bufs;
         rec->user_bufs = info->user_bufs;
-        rec->path =
-            arena_strndup(&ctx->out->arena, name_table_name(table, i), table->entries[i].name_len);
+        /* Rows of one name share its string. */
+        const char *name = name_table_name(table, i);
+        size_t len = table->entries[i].name_len;
+        struct name_cache_entry *e =
+            name_cache_get(&ctx->out->names, &ctx->out->arena, root, name, len);
+        rec->path = e ? e->path : arena_strndup(&ctx->out->arena, name, len);
         if (!rec->path)
             return;
         if (table->format == NAME_FORMAT_PATH) {
-            fill_fixed_path(ctx, rec, table->entries[i].deleted, look_up);
+            fill_fixed_path(ctx, st, rec, table->entries[i].deleted, look_up, e);
         } else {
             /* A bare last component: never guess its directory or fate. */
             rec->path_complete = false;
@@ -278,7 +350,7 @@ static void uring_on_fd(struct proc_ctx *ctx, void *state, const struct fd_entry
     if (fd->row)
         set_ring_fields(fd->row, fd->fd, has_inode, inode, &info);
     warn_if_unreadable(ctx, fd->fd, &info);
-    emit_fixed_files(ctx, fd->fd, inode, has_inode, &info);
+    emit_fixed_files(ctx, st, fd->fd, inode, has_inode, &info);
     uring_fdinfo_free(&info);
 }
 

@@ -15,6 +15,8 @@ struct arena {
 /* Both return NULL only on allocation failure. */
 void *arena_alloc(struct arena *arena, size_t size);
 void *arena_zalloc(struct arena *arena, size_t size);
+/* For bytes (strings): not aligned, so packed. */
+void *arena_alloc_unaligned(struct arena *arena, size_t size);
 char *arena_strndup(struct arena *arena, const char *s, size_t len);
 char *arena_strdup(struct arena *arena, const char *s);
 /* Moves every chunk of other into arena (other ends up empty), so what a

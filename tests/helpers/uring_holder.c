@@ -9,7 +9,7 @@
  * at most once; a PARAM not given takes its default.  The factories are in
  * the table `factories` below, each with its one-line help and parameters:
  *   sparse-table  mixed-types  registered-fd-closed  sqpoll
- *   no-mmap-registered-only  big-table:slots=N,files=N
+ *   no-mmap-registered-only  big-table:slots=N,files=N  shared-files:slots=N,files=N
  *   contended:hold-ms=N,gap-ms=N  mount-ns:pid=N
  * --list prints that table (names, parameters with their defaults, help)
  * and exits 0.  An unknown factory or parameter, a bad value or a factory
@@ -65,7 +65,7 @@
 #define HELPER_NAME "uring_holder"
 #include "helper_common.h"
 
-#define MAX_RINGS     8 /* at least the number of factories */
+#define MAX_RINGS     9 /* at least the number of factories */
 #define MAX_PARAMS    2
 #define CONTEND_FILES 8
 
@@ -651,6 +651,33 @@ static void build_big_table(const char *name, const struct factory_args *args)
     }
 }
 
+enum { SHARED_SLOTS, SHARED_FILES };
+
+/* slots= slots holding files= files in turn (slot i the file i % files),
+ * each slot an open of its own: many slots, few names. */
+static void build_shared_files(const char *name, const struct factory_args *args)
+{
+    unsigned slots = args->value[SHARED_SLOTS], files = args->value[SHARED_FILES];
+    if (files == 0 || files > slots)
+        usage_error("%s: files=%u must be 1 to slots=%u", name, files, slots);
+    raise_nofile(slots);
+    struct uring_ring *r = new_ring(name, 0);
+    make_sparse_table(r, slots);
+    make_dir(r, "");
+    for (unsigned i = 0; i < slots; i++) {
+        char file[64], path[PATH_MAX];
+        snprintf(file, sizeof(file), "shared %u", i % files);
+        if (i < files) {
+            add_new_file(r, i, file);
+            continue;
+        }
+        ring_path(path, sizeof(path), r, file);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        check_sys(fd, path);
+        add_fd(r, i, fd, path, false);
+    }
+}
+
 /* Lock contention.  The locker thread calls IORING_REGISTER_FILES_UPDATE
  * (every entry IORING_REGISTER_FILES_SKIP: nothing changes) with its fd
  * array on a userfaultfd-watched page.  The kernel faults on that page while
@@ -833,6 +860,12 @@ static const struct factory factories[] = {
       [BIG_FILES] = {"files", 3000, "files in the table (at most slots)"},
       [2] = {NULL, 0, NULL}},
      build_big_table},
+    {"shared-files",
+     "slots= slots holding files= files in turn, each slot an open of its own",
+     {[SHARED_SLOTS] = {"slots", 2000, "table size"},
+      [SHARED_FILES] = {"files", 4, "files in the table (at most slots)"},
+      [2] = {NULL, 0, NULL}},
+     build_shared_files},
     {"contended",
      "16 slots, 8 files; uring_lock held hold-ms out of every hold-ms + gap-ms",
      {[CONTEND_HOLD_MS] = {"hold-ms", 2, "milliseconds the lock is held each time"},

@@ -14,8 +14,8 @@ import unittest
 
 import lshidden_test
 from lshidden_test import (AnyOf, HelperProcess, HexOf, IsStr, contract_json_keys, describe,
-                           helper_path, is_root, mount_points, path_bytes, run_command, run_tests,
-                           unescape_hex, unprivileged_copy)
+                           helper_path, is_root, mount_points, need_tools,
+                           path_bytes, run_command, run_tests, unescape_hex, unprivileged_copy)
 
 
 def run_lshidden(*args, **kwargs):
@@ -322,8 +322,8 @@ class UringLiveTest(unittest.TestCase):
         self.assertEqual((result.returncode, result.stderr), (0, ""))
         names = [l.split()[0] for l in result.stdout.splitlines() if not l.startswith(" ")]
         self.assertEqual(names, ["sparse-table", "mixed-types", "registered-fd-closed", "sqpoll",
-                                 "no-mmap-registered-only", "big-table", "contended",
-                                 "mount-ns"])
+                                 "no-mmap-registered-only", "big-table", "shared-files",
+                                 "contended", "mount-ns"])
         self.assertIn("\n  slots=65536 ", result.stdout)
         self.assertIn("\n  hold-ms=2 ", result.stdout)
         for args, said in ((["no-such-factory"], "no factory"),
@@ -346,6 +346,43 @@ class UringLiveTest(unittest.TestCase):
             doc = self.run_ok_json("-p", str(manifest["pid"]))
             self.assert_hidden_rows(expected, doc["files"], f"run {attempt}")
             self.assertEqual(doc["warnings"], [])
+
+    def syscall_counts(self, *args):
+        """{syscall: calls} of one lshidden run (strace -f -c)."""
+        out = os.path.join(self.scratch_dir(), "strace")
+        result = run_lshidden(*args, prefix=("strace", "-f", "-c", "-o", out, "-e",
+                                              "trace=statx,openat2"))
+        self.assertEqual(result.returncode, 0, describe(result))
+        counts = {}
+        with open(out) as summary:
+            for line in summary:
+                fields = line.split()
+                if len(fields) >= 5 and fields[-1] in ("statx", "openat2"):
+                    counts[fields[-1]] = int(fields[3])
+        return counts
+
+    def scratch_dir(self):
+        import tempfile
+        path = tempfile.mkdtemp(prefix="lshidden-uring-")
+        self.addCleanup(shutil.rmtree, path, True)
+        return path
+
+    def test_names_of_many_slots_looked_up_once(self):
+        """A file in many slots is looked up by its name once per worker
+        thread, not once per slot, and each slot still gets its identity."""
+        need_tools(self, "strace")
+        slots, files = 2000, 4
+        _, manifest = self.start_helper(f"shared-files:slots={slots},files={files}")
+        ring = ring_named(manifest, "shared-files")
+        self.assertEqual(len(ring["files"]), slots)
+        self.assertEqual(len({f["path_hex"] for f in ring["files"]}), files)
+        doc = self.run_ok_json("-p", str(manifest["pid"]))
+        self.assert_hidden_rows(expected_hidden_rows(manifest), doc["files"])
+        self.assertEqual({row["identity"] for row in doc["files"]}, {"path"})
+        counts = self.syscall_counts("-J", "-p", str(manifest["pid"]))
+        # One process is one worker: each name once (was: once per slot).
+        self.assertEqual(counts.get("openat2", 0), files, counts)
+        self.assertLess(counts.get("statx", 0), slots // 10, counts)
 
     def contention_rate(self, pid, ring_fd, samples=500):
         """Share of fdinfo reads that found the ring locked (no io_uring

@@ -58,9 +58,13 @@ static void fx_init(struct fixture *fx)
         abort();
 }
 
+/* The paths of the hand-made kernel views, as deep_decode() keeps them. */
+static struct arena kernel_strings;
+
 static void fx_free(struct fixture *fx)
 {
     deep_result_free(&fx->kernel);
+    arena_free(&kernel_strings);
     scan_result_free(&fx->res);
 }
 
@@ -173,7 +177,7 @@ static struct deep_file *add_file(struct deep_object *o, uint32_t index, const c
     static uint64_t next_key = 0xffff888200000000ULL;
     struct deep_file *f =
         vec_push((void **)&o->files, &o->nfiles, &o->files_cap, sizeof(*o->files));
-    if (!f || !(f->path = strdup(path)))
+    if (!f || !(f->path = arena_strdup(&kernel_strings, path)))
         abort();
     f->path_len = strlen(path);
     f->index = index;
@@ -301,7 +305,7 @@ TEST(ring_fd_slot_listed_by_proc_takes_kernel_identity)
 
     CHECK_EQ_INT(fx.res.records.len, 3); /* no new row */
     CHECK_EQ_STR(reg->path, "/data/db.log");
-    CHECK(reg->path != kernel_path); /* a copy: the kernel view is freed first */
+    CHECK(reg->path == kernel_path); /* borrowed: the kernel view outlives the rows */
     CHECK_EQ_INT(reg->method, METHOD_BPF);
     CHECK_EQ_INT(reg->identity, IDENTITY_KERNEL);
     CHECK_EQ_INT(reg->type, FTYPE_REG);
@@ -1484,5 +1488,88 @@ TEST(request_file_listed_twice_and_unknown_process)
     CHECK_EQ_INT(count_rows(&fx, SOURCE_IN_FLIGHT), 1);
     struct file_record *r = nth_row(&fx, SOURCE_IN_FLIGHT, 0);
     CHECK(r && r->ring_fd == 6 && strcmp(r->path, "/data/poll") == 0);
+    fx_free(&fx);
+}
+
+/* The merge looks rows up in sorted indexes: among many rows of several
+ * processes, each object finds its own rows and only those. */
+TEST(fdless_ring_row_found_among_other_processes_rows)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 100), *q = add_proc(&fx, 200);
+    for (uint32_t slot = 0; slot < 50; slot++)
+        add_fixed_row(&fx, q, 9, slot, "busy");
+    struct file_record *q_row = add_mapped_ring_row(&fx, q, 777);
+    struct file_record *p_row = add_mapped_ring_row(&fx, p, 777);
+    struct file_record *p_other = add_mapped_ring_row(&fx, p, 778);
+    struct deep_object *ring = add_ring(&fx, 777);
+    add_reach(ring, DEEP_VIA_VMA, 200, 200, -1);
+    add_file(ring, 0, "/data/a");
+    merge(&fx, false, false);
+
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_URING_RING), 3); /* /proc's rows, no new one */
+    CHECK_EQ_INT(q_row->method, METHOD_BPF);
+    CHECK_EQ_STR(q_row->note, mapped_note);
+    CHECK_EQ_INT(p_row->method, METHOD_PROCFS);
+    CHECK_EQ_INT(p_other->method, METHOD_PROCFS);
+    fx_free(&fx);
+}
+
+/* Two rings of one process with one anon inode (kernels before ~5.16):
+ * the second finds the row the merge made for the first. */
+TEST(fdless_rings_sharing_an_inode_share_the_row_the_merge_made)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    add_proc(&fx, 100);
+    struct deep_object *first = add_ring(&fx, 777);
+    add_reach(first, DEEP_VIA_REGISTERED, 100, 100, 0);
+    struct deep_object *second = add_ring(&fx, 777);
+    add_reach(second, DEEP_VIA_VMA, 100, 100, -1);
+    merge(&fx, false, false);
+
+    CHECK_EQ_INT(count_rows(&fx, SOURCE_URING_RING), 1);
+    fx_free(&fx);
+}
+
+/* The -a row of a perf_event or fsopen() fd. */
+static struct file_record *add_anon_fd_row(struct fixture *fx, const struct process_info *proc,
+                                           int fd)
+{
+    struct file_record *rec = add_fd_row(fx, proc, fd, NULL);
+    rec->path = "anon_inode:[perf_event]";
+    return rec;
+}
+
+TEST(perf_and_fscontext_fd_rows_learn_their_detail)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    struct process_info *p = add_proc(&fx, 100), *q = add_proc(&fx, 200);
+    struct file_record *q_perf = add_anon_fd_row(&fx, q, 3);
+    struct file_record *perf = add_anon_fd_row(&fx, p, 3);
+    struct file_record *thread_perf = add_anon_fd_row(&fx, p, 3);
+    thread_perf->has_tid = true;
+    thread_perf->tid = 101;
+    struct file_record *fsctx = add_anon_fd_row(&fx, p, 5);
+    struct file_record *other = add_anon_fd_row(&fx, p, 4);
+    struct deep_object *event = add_object(&fx.kernel, DEEP_OBJ_PERF);
+    event->nslots = 8;
+    add_reach(event, DEEP_VIA_PERF, 100, 100, 3);
+    struct deep_object *context = add_object(&fx.kernel, DEEP_OBJ_FSCONTEXT);
+    context->dev_major = 0;
+    context->dev_minor = 55;
+    add_reach(context, DEEP_VIA_FSCONTEXT, 100, 100, 5);
+    merge(&fx, false, false);
+
+    CHECK(perf->has_perf_type);
+    CHECK_EQ_INT(perf->perf_type, 8);
+    CHECK(!q_perf->has_perf_type);
+    CHECK(!thread_perf->has_perf_type); /* another fd table's fd 3 */
+    CHECK(!other->has_perf_type && !other->has_context_sb);
+    CHECK(fsctx->has_context_sb);
+    CHECK_EQ_INT(fsctx->context_sb_minor, 55);
+    CHECK(!perf->has_context_sb);
     fx_free(&fx);
 }
