@@ -188,31 +188,44 @@ static void take(struct closure *c, const struct btf_view *v, uint32_t id)
     c->order[c->count - 1] = id;
 }
 
-/* Takes every type the record refers to, but through a pointer. */
-static void take_referenced(struct closure *c, const struct btf_view *v, uint32_t id)
+enum field_role { FIELD_NAME, FIELD_TYPE };
+
+typedef int (*field_fn)(size_t off, enum field_role role, void *arg);
+
+/* Calls each() with the offset in the record at t of every field that
+ * holds a name or a type id (all but a pointer's target, which relocation
+ * never looks through), and stops at the first that fails. */
+static int each_field(const unsigned char *t, field_fn each, void *arg)
 {
-    const unsigned char *t = v->types + v->offsets[id];
     uint32_t info = get_u32(t + 4);
-    unsigned vlen = vlen_of(info);
-    const unsigned char *extra = t + TYPE_LEN;
-    switch (kind_of(info)) {
+    unsigned kind = kind_of(info), vlen = vlen_of(info);
+    int r = each(0, FIELD_NAME, arg);
+    switch (kind) {
     case KIND_STRUCT:
     case KIND_UNION:
-        for (unsigned i = 0; i < vlen; i++)
-            take(c, v, get_u32(extra + 12 * i + 4));
+        for (unsigned i = 0; r == 0 && i < vlen; i++)
+            if ((r = each(TYPE_LEN + 12 * i, FIELD_NAME, arg)) == 0)
+                r = each(TYPE_LEN + 12 * i + 4, FIELD_TYPE, arg);
+        break;
+    case KIND_ENUM:
+    case KIND_ENUM64:
+        for (unsigned i = 0; r == 0 && i < vlen; i++)
+            r = each(TYPE_LEN + (kind == KIND_ENUM ? 8 : 12) * i, FIELD_NAME, arg);
         break;
     case KIND_ARRAY:
-        take(c, v, get_u32(extra));
-        take(c, v, get_u32(extra + 4));
+        if (r == 0 && (r = each(TYPE_LEN, FIELD_TYPE, arg)) == 0)
+            r = each(TYPE_LEN + 4, FIELD_TYPE, arg);
         break;
     case KIND_FUNC_PROTO:
-        take(c, v, get_u32(t + 8));
-        for (unsigned i = 0; i < vlen; i++)
-            take(c, v, get_u32(extra + 8 * i + 4));
+        if (r == 0)
+            r = each(8, FIELD_TYPE, arg);
+        for (unsigned i = 0; r == 0 && i < vlen; i++)
+            if ((r = each(TYPE_LEN + 8 * i, FIELD_NAME, arg)) == 0)
+                r = each(TYPE_LEN + 8 * i + 4, FIELD_TYPE, arg);
         break;
     case KIND_DATASEC:
-        for (unsigned i = 0; i < vlen; i++)
-            take(c, v, get_u32(extra + 12 * i));
+        for (unsigned i = 0; r == 0 && i < vlen; i++)
+            r = each(TYPE_LEN + 12 * i, FIELD_TYPE, arg);
         break;
     case KIND_TYPEDEF:
     case KIND_VOLATILE:
@@ -221,9 +234,34 @@ static void take_referenced(struct closure *c, const struct btf_view *v, uint32_
     case KIND_FUNC:
     case KIND_VAR:
     case KIND_DECL_TAG:
-    case KIND_TYPE_TAG: take(c, v, get_u32(t + 8)); break;
-    default: break; /* PTR: relocation never looks through one */
+    case KIND_TYPE_TAG:
+        if (r == 0)
+            r = each(8, FIELD_TYPE, arg);
+        break;
+    default: break;
     }
+    return r;
+}
+
+struct taking {
+    struct closure *c;
+    const struct btf_view *v;
+    const unsigned char *t;
+};
+
+static int take_field(size_t off, enum field_role role, void *arg)
+{
+    struct taking *tk = arg;
+    if (role == FIELD_TYPE)
+        take(tk->c, tk->v, get_u32(tk->t + off));
+    return 0;
+}
+
+/* Takes every type the record refers to, but through a pointer. */
+static void take_referenced(struct closure *c, const struct btf_view *v, uint32_t id)
+{
+    struct taking tk = {c, v, v->types + v->offsets[id]};
+    each_field(tk.t, take_field, &tk);
 }
 
 static bool is_named_root(unsigned kind)
@@ -281,19 +319,28 @@ static uint32_t copy_string(struct out_buf *strs, const struct btf_view *v, uint
     return (uint32_t)(strs->len - n);
 }
 
-static int rename_at(unsigned char *field, struct out_buf *strs, const struct btf_view *v)
-{
-    uint32_t off = copy_string(strs, v, get_u32(field));
-    if (off == UINT32_MAX)
-        return -EINVAL;
-    put_u32(field, off);
-    return 0;
-}
+struct rewriting {
+    unsigned char *t; /* the copied record */
+    const struct closure *c;
+    const struct btf_view *v;
+    struct out_buf *strs;
+};
 
-static void retarget(unsigned char *field, const struct closure *c, const struct btf_view *v)
+/* A name into the new string section; a type id into the new numbering. */
+static int rewrite_field(size_t off, enum field_role role, void *arg)
 {
-    uint32_t id = get_u32(field);
-    put_u32(field, id && id <= v->ntypes ? c->new_id[id] : 0);
+    struct rewriting *rw = arg;
+    unsigned char *field = rw->t + off;
+    uint32_t old = get_u32(field);
+    if (role == FIELD_TYPE) {
+        put_u32(field, old && old <= rw->v->ntypes ? rw->c->new_id[old] : 0);
+        return 0;
+    }
+    uint32_t name = copy_string(rw->strs, rw->v, old);
+    if (name == UINT32_MAX)
+        return -EINVAL;
+    put_u32(field, name);
+    return 0;
 }
 
 /* Rewrites one copied record: names into the new string section, type ids
@@ -301,50 +348,10 @@ static void retarget(unsigned char *field, const struct closure *c, const struct
 static int rewrite(unsigned char *t, const struct closure *c, const struct btf_view *v,
                    struct out_buf *strs)
 {
-    uint32_t info = get_u32(t + 4);
-    unsigned vlen = vlen_of(info);
-    unsigned char *extra = t + TYPE_LEN;
-    int r = rename_at(t, strs, v);
-    switch (kind_of(info)) {
-    case KIND_PTR: put_u32(t + 8, 0); break;
-    case KIND_STRUCT:
-    case KIND_UNION:
-        for (unsigned i = 0; r == 0 && i < vlen; i++) {
-            r = rename_at(extra + 12 * i, strs, v);
-            retarget(extra + 12 * i + 4, c, v);
-        }
-        break;
-    case KIND_ENUM:
-    case KIND_ENUM64:
-        for (unsigned i = 0; r == 0 && i < vlen; i++)
-            r = rename_at(extra + (kind_of(info) == KIND_ENUM ? 8 : 12) * i, strs, v);
-        break;
-    case KIND_ARRAY:
-        retarget(extra, c, v);
-        retarget(extra + 4, c, v);
-        break;
-    case KIND_FUNC_PROTO:
-        retarget(t + 8, c, v);
-        for (unsigned i = 0; r == 0 && i < vlen; i++) {
-            r = rename_at(extra + 8 * i, strs, v);
-            retarget(extra + 8 * i + 4, c, v);
-        }
-        break;
-    case KIND_DATASEC:
-        for (unsigned i = 0; i < vlen; i++)
-            retarget(extra + 12 * i, c, v);
-        break;
-    case KIND_TYPEDEF:
-    case KIND_VOLATILE:
-    case KIND_CONST:
-    case KIND_RESTRICT:
-    case KIND_FUNC:
-    case KIND_VAR:
-    case KIND_DECL_TAG:
-    case KIND_TYPE_TAG: retarget(t + 8, c, v); break;
-    default: break;
-    }
-    return r;
+    struct rewriting rw = {t, c, v, strs};
+    if (kind_of(get_u32(t + 4)) == KIND_PTR)
+        put_u32(t + 8, 0);
+    return each_field(t, rewrite_field, &rw);
 }
 
 static int emit(const struct closure *c, const struct btf_view *v, struct btf_min *out)
