@@ -17,8 +17,8 @@ import tempfile
 import time
 import unittest
 
-from lshidden_test import (HelperProcess, describe, is_root, mount_tmpfs, run_json,
-                           run_lshidden, run_tests)
+from lshidden_test import (describe, HelperProcess, in_private_namespace, is_root, mount_tmpfs,
+                           run_json, run_lshidden, run_tests)
 
 
 def cgroup_mounts():
@@ -186,4 +186,5 @@ class CgroupAttributionTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    in_private_namespace(__file__)
     run_tests()

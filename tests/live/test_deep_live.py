@@ -21,10 +21,10 @@ import subprocess
 import tempfile
 import unittest
 
-from lshidden_test import (HelperProcess, contract_json_keys, describe, is_root, kernel_version,
-                           lshidden_path, mount_points, mount_tmpfs, need_tools, path_bytes,
-                           run_command, run_json, run_lshidden, run_tests, start_fuse_server,
-                           umount, unprivileged_copy)
+from lshidden_test import (contract_json_keys, describe, HelperProcess, in_private_namespace,
+                           is_root, kernel_version, lshidden_path, mount_points, mount_tmpfs,
+                           need_tools, path_bytes, run_command, run_json, run_lshidden, run_tests,
+                           start_fuse_server, umount, unprivileged_copy)
 
 ALL_KEYS = set(contract_json_keys())
 UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
@@ -527,4 +527,5 @@ class DeepMountTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    in_private_namespace(__file__)
     run_tests()

@@ -8,8 +8,8 @@ import subprocess
 import tempfile
 import unittest
 
-from lshidden_test import (is_root, mount_tmpfs, run_lshidden, run_tests, start_fuse_server,
-                           umount)
+from lshidden_test import (in_private_namespace, is_root, mount_tmpfs, run_lshidden, run_tests,
+                           start_fuse_server, umount)
 
 
 def lshidden_json(*args):
@@ -123,4 +123,5 @@ class FuseServerTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    in_private_namespace(__file__)
     run_tests()

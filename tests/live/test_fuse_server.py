@@ -23,7 +23,7 @@ import tempfile
 import time
 import unittest
 
-from lshidden_test import run_tests
+from lshidden_test import in_private_namespace, run_tests
 
 MNT_DETACH = 2
 START_TIMEOUT = 30
@@ -344,4 +344,5 @@ class FuseServerTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    in_private_namespace(__file__)
     run_tests()

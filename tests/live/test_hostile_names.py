@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from lshidden_test import helper_path, is_root, lshidden_path, run_tests
+from lshidden_test import helper_path, in_private_namespace, is_root, lshidden_path, run_tests
 
 # Each class once: C0 (ESC, BEL), DEL, C1 (CSI), RLO, LRI, ALM, ZWSP, BOM,
 # the line separator, and a byte that is not UTF-8.
@@ -145,4 +145,5 @@ class HostileNames(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    in_private_namespace(__file__)
     run_tests()

@@ -9,8 +9,8 @@ import os
 import tempfile
 import unittest
 
-from lshidden_test import (HelperProcess, describe, is_root, mount_tmpfs, run_lshidden,
-                           run_tests, start_fuse_server)
+from lshidden_test import (describe, HelperProcess, in_private_namespace, is_root, mount_tmpfs,
+                           run_lshidden, run_tests, start_fuse_server)
 
 try:
     import jsonschema
@@ -81,4 +81,5 @@ class LiveSchema(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    in_private_namespace(__file__)
     run_tests()
