@@ -18,6 +18,9 @@ void json_buffer_init(struct json_buffer *out, FILE *stream);
 void json_buffer_put(struct json_buffer *out, const char *s, size_t len);
 /* A NUL-terminated literal: JSON punctuation, keywords, layout. */
 void json_buffer_puts(struct json_buffer *out, const char *s);
+/* The same for a string literal, its length known when compiled (the
+ * hot path writes several a value). */
+#define JSON_PUT_LITERAL(out, lit) json_buffer_put((out), "" lit, sizeof(lit) - 1)
 /* A JSON string of valid UTF-8 s: quotes, backslash and control characters
  * escaped the way jansson does ("\n", "\u001B").  The caller makes invalid
  * UTF-8 valid first. */
