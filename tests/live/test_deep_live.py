@@ -296,8 +296,15 @@ class DeepRingTest(unittest.TestCase):
         # fixed files, so it would change no answer.
         plain = run_lshidden("--no-deep", prefix=UNPRIVILEGED, binary=binary)
         default = run_lshidden(prefix=UNPRIVILEGED, binary=binary)
-        self.assertEqual((default.returncode, default.stdout, default.stderr),
-                         (plain.returncode, plain.stdout, plain.stderr))
+
+        # The same lines; how many processes it could not read (or saw
+        # exit) may change between the two runs on a busy host.
+        def said(stderr):
+            return sorted(re.sub(rb"\b\d+\b", b"N", line) for line in stderr.splitlines()
+                          if b"exited while being scanned" not in line)
+
+        self.assertEqual((default.returncode, default.stdout, said(default.stderr)),
+                         (plain.returncode, plain.stdout, said(plain.stderr)))
         self.assertNotIn(b"kernel view", default.stderr)
         result, doc = self.run_ok("-p", pid, status=1, prefix=UNPRIVILEGED, binary=binary)
         self.assertEqual(doc["files"], [])
