@@ -13,6 +13,7 @@
 
 #include "core/procfs_io.h"
 #include "parse/proc_names.h"
+#include "util/sorted.h"
 #include "util/vec.h"
 
 static struct process_info *process_list_add(struct process_list *set, struct arena *arena,
@@ -201,12 +202,6 @@ struct pid_vec {
     size_t len, cap;
 };
 
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return (x > y) - (x < y);
-}
-
 int process_list_pids(const char *proc_root, pid_t **pids, size_t *npids)
 {
     struct pid_vec v = {0};
@@ -224,10 +219,8 @@ int process_list_pids(const char *proc_root, pid_t **pids, size_t *npids)
         free(v.items);
         return r;
     }
-    if (v.len > 1)
-        qsort(v.items, v.len, sizeof(*v.items), cmp_pid);
     *pids = v.items;
-    *npids = v.len;
+    *npids = sorted_pids_unique(v.items, v.len);
     return 0;
 }
 

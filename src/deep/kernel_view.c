@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/process_list.h"
+#include "util/sorted.h"
 #include "util/vec.h"
 
 static void *kernel_view_thread(void *arg)
@@ -170,29 +171,6 @@ struct pid_set {
     size_t len, cap;
 };
 
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return (x > y) - (x < y);
-}
-
-static bool pid_set_has(const struct pid_set *set, pid_t pid)
-{
-    return set->len && bsearch(&pid, set->items, set->len, sizeof(pid), cmp_pid);
-}
-
-static void pid_set_sort_unique(struct pid_set *set)
-{
-    if (set->len < 2)
-        return;
-    qsort(set->items, set->len, sizeof(*set->items), cmp_pid);
-    size_t out = 1;
-    for (size_t i = 1; i < set->len; i++)
-        if (set->items[i] != set->items[out - 1])
-            set->items[out++] = set->items[i];
-    set->len = out;
-}
-
 /* Every task the view looked at has a DEEP_OBJ_TASK object; every other
  * object's reaches name the processes that hold it. */
 static int split_tasks(const struct deep_result *result, struct pid_set *seen,
@@ -205,7 +183,7 @@ static int split_tasks(const struct deep_result *result, struct pid_set *seen,
             if (VEC_APPEND(set, o->reaches[k].pid) < 0)
                 return -ENOMEM;
     }
-    pid_set_sort_unique(seen);
+    seen->len = sorted_pids_unique(seen->items, seen->len);
     return 0;
 }
 
@@ -219,7 +197,7 @@ int kernel_view_walk_pids(const struct deep_scan *ds, const char *proc_root, pid
     if (r == 0)
         r = process_list_pids(proc_root, &all, &nall);
     for (size_t i = 0; r == 0 && i < nall; i++)
-        if (!pid_set_has(&seen, all[i]))
+        if (!sorted_pids_has(seen.items, seen.len, all[i]))
             r = VEC_APPEND(&walk, all[i]);
     free(all);
     free(seen.items);
@@ -227,9 +205,8 @@ int kernel_view_walk_pids(const struct deep_scan *ds, const char *proc_root, pid
         free(walk.items);
         return r;
     }
-    pid_set_sort_unique(&walk);
     *pids = walk.items;
-    *npids = walk.len;
+    *npids = sorted_pids_unique(walk.items, walk.len);
     return 0;
 }
 
@@ -237,12 +214,6 @@ struct inode_set {
     uint64_t *items;
     size_t len, cap;
 };
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
 
 int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size_t *ninodes)
 {
@@ -254,10 +225,8 @@ int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size
             return -ENOMEM;
         }
     }
-    if (set.len > 1)
-        qsort(set.items, set.len, sizeof(*set.items), cmp_u64);
     *inodes = set.items;
-    *ninodes = set.len;
+    *ninodes = sorted_u64_unique(set.items, set.len);
     return 0;
 }
 

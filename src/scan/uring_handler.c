@@ -10,6 +10,7 @@
 #include "core/file_identity.h"
 #include "parse/fdinfo_parse.h"
 #include "scan/name_cache.h"
+#include "util/sorted.h"
 #include "util/vec.h"
 
 /* A contended ring prints nothing (6.15+) or an empty table (5.9-6.14.7)
@@ -230,18 +231,11 @@ static bool deleted_marker_is_ambiguous(struct proc_ctx *ctx, struct uring_state
     return true;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Whether the kernel view listed the ring: then it names every slot's
  * file exactly, and looking the names up again would only cost time. */
 static bool ring_listed_by_kernel(const struct scan_config *cfg, bool has_inode, uint64_t inode)
 {
-    return has_inode && cfg->nrings_listed &&
-           bsearch(&inode, cfg->rings_listed, cfg->nrings_listed, sizeof(inode), cmp_u64);
+    return has_inode && sorted_u64_has(cfg->rings_listed, cfg->nrings_listed, inode);
 }
 
 /* e: the cache entry of rec's name, or NULL. */
