@@ -138,21 +138,23 @@ static bool walk_after_view(const struct run *run)
            run->cfg->kernel_view != KERNEL_VIEW_OFF;
 }
 
-/* Returns false when no process needs the walk. */
-static bool narrow_walk(struct run *run)
+/* Narrows walk, a copy of the scan's configuration used by the walk
+ * alone (every later stage is about the whole host, as the user asked).
+ * Returns false when no process needs the walk. */
+static bool narrow_walk(struct run *run, struct scan_config *walk)
 {
     size_t n = 0;
     /* Without the view's FUSE part, FUSE servers are found by their
      * /dev/fuse fds alone: every process must be read. */
     if (!run->deep || !run->deep->fuse_listed)
         return true; /* the whole walk, as without the view */
-    if (kernel_view_listed_rings(run->deep, &run->rings_listed, &run->scan.nrings_listed) == 0)
-        run->scan.rings_listed = run->rings_listed;
-    if (kernel_view_walk_pids(run->deep, run->scan.proc_root, &run->walk_pids, &n) < 0)
+    if (kernel_view_listed_rings(run->deep, &run->rings_listed, &walk->nrings_listed) == 0)
+        walk->rings_listed = run->rings_listed;
+    if (kernel_view_walk_pids(run->deep, walk->proc_root, &run->walk_pids, &n) < 0)
         return true;
-    run->scan.pids = run->walk_pids;
-    run->scan.npids = n;
-    run->scan.pids_from_kernel = true;
+    walk->pids = run->walk_pids;
+    walk->npids = n;
+    walk->pids_from_kernel = true;
     return n > 0;
 }
 
@@ -420,20 +422,14 @@ int pipeline_run(const struct pipeline_config *cfg)
     if (cfg->kernel_view != KERNEL_VIEW_OFF)
         start_kernel_view(&run); /* loads BPF beside the /proc walk */
     int view = 0;
-    bool walk = true;
+    bool walk_any = true;
+    struct scan_config walk = run.scan;
     if (walk_after_view(&run)) {
         view = finish_kernel_view(&run);
-        walk = view == 0 && narrow_walk(&run);
+        walk_any = view == 0 && narrow_walk(&run, &walk);
     }
-    if (walk)
-        r = scan_processes(&run.scan, &run.res);
-    if (run.scan.pids_from_kernel) {
-        /* The narrowing was the walk's alone: every later stage is about
-         * the whole host, as the user asked. */
-        run.scan.pids = NULL;
-        run.scan.npids = 0;
-        run.scan.pids_from_kernel = false;
-    }
+    if (walk_any)
+        r = scan_processes(&walk, &run.res);
     if (r < 0)
         message_path_error("cannot scan ", run.scan.proc_root, strerror(-r));
     if (view < 0 || finish_kernel_view(&run) < 0 || r < 0) {
