@@ -157,7 +157,7 @@ static void hold_mmap_deleted(struct held *h, const char *path)
     check_sys(unlink(h->path), "unlink");
 }
 
-static void hold_uring_fixed(struct held *h, const char *path)
+static void start_ring(struct held *h)
 {
     check_uring(io_uring_queue_init(8, &ring, 0), "io_uring_queue_init");
     h->has_ring = true;
@@ -165,6 +165,11 @@ static void hold_uring_fixed(struct held *h, const char *path)
     struct stat st;
     check_sys(fstat(ring.ring_fd, &st), "fstat ring");
     h->ring_inode = st.st_ino;
+}
+
+static void hold_uring_fixed(struct held *h, const char *path)
+{
+    start_ring(h);
     check_uring(io_uring_register_files_sparse(&ring, 4), "io_uring_register_files_sparse");
     int fd = open_file(h, path);
     int ret = io_uring_register_files_update(&ring, 0, &fd, 1);
@@ -195,16 +200,6 @@ static int open_fifo(struct held *h, const char *path, int flags)
         die("realpath", errno);
     record_identity(h, fd);
     return fd;
-}
-
-static void start_ring(struct held *h)
-{
-    check_uring(io_uring_queue_init(8, &ring, 0), "io_uring_queue_init");
-    h->has_ring = true;
-    h->ring_fd = ring.ring_fd;
-    struct stat st;
-    check_sys(fstat(ring.ring_fd, &st), "fstat ring");
-    h->ring_inode = st.st_ino;
 }
 
 /* The request must still be pending: a completion means the kernel let

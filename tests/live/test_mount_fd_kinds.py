@@ -24,8 +24,8 @@ import sys
 import tempfile
 import unittest
 
-from lshidden_test import (describe, in_private_namespace, is_root, mount_tmpfs, run_json,
-                           run_tests, umount)
+from lshidden_test import (describe, in_private_namespace, is_root, run_json, run_tests,
+                           tmpfs_below, umount)
 
 FANOTIFY_CLIENT = r"""
 import ctypes, os, sys
@@ -91,11 +91,7 @@ class FdKindsTest(unittest.TestCase):
         self.addCleanup(os.rmdir, self.top)
 
     def tmpfs(self, name):
-        path = os.path.join(self.top, name)
-        os.mkdir(path)
-        self.addCleanup(os.rmdir, path)
-        mount_tmpfs(self, path)
-        return path
+        return tmpfs_below(self, self.top, name)
 
     def client(self, code, *args):
         """A python process running code with args; returns (process, the fd

@@ -22,8 +22,8 @@ import tempfile
 import time
 import unittest
 
-from lshidden_test import (HelperProcess, describe, in_private_namespace, is_root, mount_tmpfs,
-                           run_json, run_lshidden, run_tests, umount)
+from lshidden_test import (HelperProcess, describe, in_private_namespace, is_root, run_json,
+                           run_lshidden, run_tests, tmpfs_below, umount)
 
 IN_FLIGHT_KEYS = ("pid", "path", "type", "inode", "holder", "effect", "possible", "hidden",
                   "method", "hint")
@@ -43,11 +43,7 @@ class InFlightRequestsTest(unittest.TestCase):
         self.addCleanup(os.rmdir, self.top)
 
     def tmpfs(self, name):
-        path = os.path.join(self.top, name)
-        os.mkdir(path)
-        self.addCleanup(os.rmdir, path)
-        mount_tmpfs(self, path)
-        return path
+        return tmpfs_below(self, self.top, name)
 
     def hold(self, mode, mnt):
         """mount_holder MODE on mnt/fifo, proven to hold the mount: no fd

@@ -437,6 +437,15 @@ def mount_tmpfs(test, path):
     test.addCleanup(lambda: umount(path) and umount(path, 2))
 
 
+def tmpfs_below(test, top, name):
+    """A directory top/name with a tmpfs on it; both go with the test."""
+    path = os.path.join(top, name)
+    os.mkdir(path)
+    test.addCleanup(os.rmdir, path)
+    mount_tmpfs(test, path)
+    return path
+
+
 def ext4_loop_device(test, directory):
     """A 16 MiB ext4 image in directory on a loop device, detached with the
     test; returns the device.  Fails without mkfs.ext4, skips without a
