@@ -247,6 +247,61 @@ static char *join_components(struct arena *strings, const char *const *comp, con
     return s;
 }
 
+static struct deep_named_file *named_at(const struct deep_result *result, uint32_t id)
+{
+    size_t at = (size_t)(id * 0x9E3779B1U) & (result->named_cap - 1);
+    while (result->named[at].id && result->named[at].id != id)
+        at = (at + 1) & (result->named_cap - 1);
+    return &result->named[at];
+}
+
+/* Keeps the table at most half full. */
+static int named_add(struct deep_result *result, uint32_t id, const struct deep_file *f)
+{
+    if ((result->nnamed + 1) * 2 > result->named_cap) {
+        struct deep_result grown = *result;
+        grown.named_cap = result->named_cap ? result->named_cap * 2 : 256;
+        if (!(grown.named = calloc(grown.named_cap, sizeof(*grown.named))))
+            return -ENOMEM;
+        for (size_t i = 0; i < result->named_cap; i++)
+            if (result->named[i].id)
+                *named_at(&grown, result->named[i].id) = result->named[i];
+        free(result->named);
+        result->named = grown.named;
+        result->named_cap = grown.named_cap;
+    }
+    struct deep_named_file *e = named_at(result, id);
+    result->nnamed += !e->id;
+    e->id = id;
+    e->file = *f;
+    return 0;
+}
+
+/* The same file as an earlier slot record, reached again. */
+static int decode_seen(const char *p, size_t left, size_t off, struct deep_result *result,
+                       struct deep_decode_error *err)
+{
+    struct deep_seen rec;
+    if (left < sizeof(rec))
+        return fail(err, off, "short seen record");
+    memcpy(&rec, p, sizeof(rec));
+    if (rec.len != sizeof(rec))
+        return fail(err, off, "seen record of the wrong length");
+    struct deep_object *o = deep_result_find(result, rec.owner_key);
+    if (!o)
+        return fail(err, off, "slot of an object never announced");
+    const struct deep_named_file *e = result->named_cap ? named_at(result, rec.path_id) : NULL;
+    if (!rec.path_id || !e || !e->id)
+        return fail(err, off, "a file named by an id never given");
+    if (grow((void **)&o->files, &o->files_cap, o->nfiles, sizeof(*o->files)) < 0)
+        return -ENOMEM;
+    struct deep_file *f = &o->files[o->nfiles++];
+    *f = e->file;
+    f->index = rec.slot;
+    f->file_key = rec.file;
+    return (int)sizeof(rec);
+}
+
 static int decode_slot(const char *p, size_t left, size_t off, struct deep_result *result,
                        struct deep_decode_error *err)
 {
@@ -316,6 +371,8 @@ static int decode_slot(const char *p, size_t left, size_t off, struct deep_resul
                   rec.magic != ANON_INODE_FS_MAGIC && rec.magic != PID_FS_MAGIC);
     f->pseudo = pseudo;
     f->path_complete = mark == DEEP_PATH_END && exact;
+    if (rec.path_id && named_add(result, rec.path_id, f) < 0)
+        return -ENOMEM;
     return (int)at;
 }
 
@@ -333,6 +390,7 @@ int deep_decode(const char *buf, size_t len, struct deep_result *result,
         case DEEP_REC_OWNER: r = decode_owner(buf + off, len - off, off, result, err); break;
         case DEEP_REC_SLOT: r = decode_slot(buf + off, len - off, off, result, err); break;
         case DEEP_REC_TRUNC: r = decode_trunc(buf + off, len - off, off, result, err); break;
+        case DEEP_REC_SEEN: r = decode_seen(buf + off, len - off, off, result, err); break;
         default: return fail(err, off, "unknown record kind");
         }
         if (r < 0)
@@ -351,6 +409,7 @@ void deep_result_free(struct deep_result *result)
     }
     free(result->items);
     free(result->by_key);
+    free(result->named);
     arena_free(&result->strings);
     memset(result, 0, sizeof(*result));
 }

@@ -82,6 +82,12 @@ struct deep_object {
     uint32_t resume_slot;
 };
 
+/* A file a slot record named for later DEEP_REC_SEEN records. */
+struct deep_named_file {
+    uint32_t id; /* 0: a free entry */
+    struct deep_file file;
+};
+
 struct deep_result {
     struct deep_object *items;
     size_t len, cap;
@@ -92,6 +98,10 @@ struct deep_result {
      * every object per object; NULL: not made (out of memory), scan. */
     uint32_t *by_key;
     size_t by_key_cap;
+    /* Files by the id the BPF side gave them (open addressing), for the
+     * records that name an earlier one instead of walking its path again. */
+    struct deep_named_file *named;
+    size_t nnamed, named_cap;
 };
 
 struct deep_decode_error {

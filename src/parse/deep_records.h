@@ -24,6 +24,8 @@ enum deep_kind {
     DEEP_REC_OWNER = 1, /* a ring or FUSE object was reached, and how */
     DEEP_REC_SLOT = 2,  /* one file it holds */
     DEEP_REC_TRUNC = 3, /* the listing stopped early (seq buffer budget) */
+    DEEP_REC_SEEN = 4,  /* one file it holds, whose path and facts an
+                           earlier slot record gave (by path_id) */
 };
 
 enum deep_via {
@@ -116,7 +118,20 @@ struct deep_slot {
     u32 mode;
     s32 mnt_id;
     u32 flags;
-    u32 pad;
+    /* Names this record's path and facts for later DEEP_REC_SEEN
+     * records, which then give only the id instead of walking the path
+     * again; 0: not named. */
+    u32 path_id;
+};
+
+/* A slot record in short: the same file as the earlier slot record with
+ * this path_id (same dentry, mount and inode), reached again. */
+struct deep_seen {
+    u32 kind, len;
+    u64 owner_key;
+    u64 file;
+    u32 slot;
+    u32 path_id;
 };
 
 struct deep_trunc {

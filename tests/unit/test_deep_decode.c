@@ -33,7 +33,7 @@
 
 /* ---- record builders ------------------------------------------------------ */
 
-enum { MAX_RECORDS = 128 };
+enum { MAX_RECORDS = 1024 };
 
 /* A byte stream of records and where each complete record ends, so tests can
  * cut it at and between record boundaries. */
@@ -127,6 +127,16 @@ static void add_slot(struct records *b, struct deep_slot s, unsigned mark, ...)
         put_component(b, name, strlen(name));
     va_end(ap);
     put_mark(b, (uint16_t)mark);
+}
+
+static void add_seen(struct records *b, struct deep_seen s)
+{
+    if (!s.kind)
+        s.kind = DEEP_REC_SEEN;
+    if (!s.len)
+        s.len = sizeof(s);
+    put(b, &s, sizeof(s));
+    end_record(b);
 }
 
 static struct deep_owner ring_owner(uint64_t key, uint32_t via, uint32_t pid, uint32_t tid,
@@ -787,6 +797,46 @@ TEST(request_keys_are_not_rings)
     }
 }
 
+/* A file written once with an id, then named by it: from another object
+ * too, and after the table of ids has grown. */
+TEST(seen_records_repeat_a_named_file)
+{
+    struct records b = {0};
+    add_owner(&b, ring_owner(RING_KEY, DEEP_VIA_FD, 812, 812, 7));
+    struct deep_slot named = ext4_slot(RING_KEY, 0, 1001);
+    named.path_id = 3;
+    named.flags = DEEP_SLOT_DELETED;
+    add_slot(&b, named, DEEP_PATH_END, "log", "var", NULL);
+    for (uint32_t id = 10; id < 600; id++) {
+        struct deep_slot s = ext4_slot(RING_KEY, id, id);
+        s.path_id = id;
+        add_slot(&b, s, DEEP_PATH_END, "many", NULL);
+    }
+    add_owner(&b, ring_owner(RING2_KEY, DEEP_VIA_FD, 813, 813, 4));
+    add_seen(&b,
+             (struct deep_seen){.owner_key = RING2_KEY, .file = 0x1234, .slot = 9, .path_id = 3});
+    add_seen(
+        &b, (struct deep_seen){.owner_key = RING_KEY, .file = 0x5678, .slot = 700, .path_id = 599});
+
+    struct deep_result res = {0};
+    struct deep_decode_error err;
+    CHECK_EQ_INT(decode_all(&b, &res, &err), 0);
+    const struct deep_object *o = deep_result_find(&res, RING2_KEY);
+    const struct deep_file *f = o ? file_at(o, 9) : NULL;
+    CHECK(path_is(f, "/var/log"));
+    if (f) {
+        CHECK(f->file_key == 0x1234);
+        CHECK(f->inode == 1001 && f->dev_major == 8 && f->dev_minor == 1);
+        CHECK(f->deleted && f->path_complete && f->has_mount_id && f->mount_id == 29);
+    }
+    o = deep_result_find(&res, RING_KEY);
+    f = o ? file_at(o, 700) : NULL;
+    CHECK(path_is(f, "/many"));
+    CHECK(f && f->inode == 599 && f->file_key == 0x5678);
+    deep_result_free(&res);
+    records_free(&b);
+}
+
 /* ---- malformed input ------------------------------------------------------ */
 
 /* A valid owner and slot, which every malformed case must leave decoded. */
@@ -866,7 +916,7 @@ static void kind_zero(struct records *b)
 
 static void kind_unknown(struct records *b)
 {
-    struct deep_trunc t = {DEEP_REC_TRUNC + 1, sizeof(t), RING_KEY, 1, 0};
+    struct deep_trunc t = {DEEP_REC_SEEN + 1, sizeof(t), RING_KEY, 1, 0};
     put(b, &t, sizeof(t));
 }
 
@@ -982,6 +1032,26 @@ static void half_end_mark(struct records *b)
     put(b, "\xff", 1);
 }
 
+static void seen_wrong_len(struct records *b)
+{
+    add_seen(b, (struct deep_seen){.len = sizeof(struct deep_seen) - 8, .owner_key = RING_KEY});
+}
+
+static void seen_of_unannounced(struct records *b)
+{
+    add_seen(b, (struct deep_seen){.owner_key = RING2_KEY, .slot = 1, .path_id = 1});
+}
+
+static void seen_of_unknown_id(struct records *b)
+{
+    add_seen(b, (struct deep_seen){.owner_key = RING_KEY, .slot = 1, .path_id = 7});
+}
+
+static void seen_of_id_zero(struct records *b)
+{
+    add_seen(b, (struct deep_seen){.owner_key = RING_KEY, .slot = 1});
+}
+
 TEST(malformed_records_rejected)
 {
     static const struct {
@@ -995,7 +1065,11 @@ TEST(malformed_records_rejected)
         {"trunc of an unannounced object", trunc_of_unannounced},
         {"slot of an unannounced object", slot_of_unannounced},
         {"kind 0", kind_zero},
-        {"kind 4", kind_unknown},
+        {"kind 5", kind_unknown},
+        {"seen len wrong", seen_wrong_len},
+        {"seen of an unannounced object", seen_of_unannounced},
+        {"seen of an id never given", seen_of_unknown_id},
+        {"seen of id 0", seen_of_id_zero},
         {"kind 0xffffffff", kind_all_ones},
         {"half a header", header_only_half},
         {"via 0", via_zero},

@@ -105,6 +105,11 @@ struct {
 const volatile u32 ntarget_devs = 0;
 const volatile u32 target_devs[DEEP_MAX_TARGETS] = {};
 
+/* Set by the loader for -a: every fd of every task is written (as a
+ * reference of DEEP_VIA_TASK), so that the walk need not read each fd's
+ * link and stat it. */
+const volatile u32 all_fds = 0;
+
 /* Set when a task's references did not fit its seq buffer. */
 u32 task_refs_cut;
 
@@ -153,6 +158,7 @@ struct listing {
     void *table;
     u32 n, start;
     u64 budget; /* bytes this seq object may still write */
+    u64 tag;    /* the object shown, for ref_bytes' cache of paths; 0: none */
 };
 
 static __always_inline void emit_ref_bytes(struct listing *l, int n)
@@ -163,7 +169,7 @@ static __always_inline void emit_ref_bytes(struct listing *l, int n)
 
 static __always_inline void emit_slot(struct listing *l, u32 idx, struct file *file)
 {
-    emit_ref_bytes(l, ref_bytes(scalar_of((void *)l->owner_key), idx, scalar_of(file), 0));
+    emit_ref_bytes(l, ref_bytes(scalar_of((void *)l->owner_key), idx, scalar_of(file), 0, l->tag));
 }
 
 /* What the current seq object may still write: its whole output must fit
@@ -213,9 +219,20 @@ static long ring_slot(u32 i, void *data)
     struct file *file = (struct file *)(fp & ~FFS_FLAG_BITS);
     if (!file)
         return 0;
-    if (out_of_budget(l, i))
+    /* Built first and measured: most slots are a short record naming a
+     * file already written, and a listing stops when the next one does
+     * not fit, not when the largest possible one might not. */
+    int n = ref_bytes(scalar_of((void *)l->owner_key), i, scalar_of(file), 0, l->tag);
+    /* Compared without deriving a register from n: 6.12's verifier loses
+     * n's upper bound through a linked copy (n + const) that a branch
+     * refines, and then refuses the write of n bytes. */
+    if (l->budget < sizeof(struct deep_trunc) ||
+        l->budget - sizeof(struct deep_trunc) < (u64)(u32)n) {
+        l->budget = 0;
+        out_of_budget(l, i);
         return 1;
-    emit_slot(l, i, file);
+    }
+    emit_ref_bytes(l, n);
     return 0;
 }
 
@@ -303,7 +320,8 @@ static __always_inline int emit_ring(struct bpf_iter_meta *meta, struct task_str
                         .table = table,
                         .n = n,
                         .start = start,
-                        .budget = seq_budget(seq, seq_start)};
+                        .budget = seq_budget(seq, seq_start),
+                        .tag = iter_tag << 56 | meta->seq_num};
     bpf_loop(n - start, ring_slot, &l, 0);
     return 0;
 }
@@ -335,21 +353,31 @@ static __always_inline void task_owner(struct seq_file *seq, struct scratch *s,
 }
 
 /* One reference of a task on a target: its owner record, then the file. */
+/* The task the last owner record of task_ref() was about, and who wrote it. */
+u64 owner_task, owner_tag, owner_run;
+
+/* tag: the object shown, for the cache of paths (0: none). */
 static __always_inline void task_ref(struct bpf_iter_meta *meta, struct task_struct *task,
-                                     struct file *file, u32 idx, u64 seq_start)
+                                     struct file *file, u32 idx, u64 seq_start, u64 tag)
 {
     struct scratch *s = get_scratch();
     if (!s)
         return;
     struct seq_file *seq = meta->seq;
-    struct listing l = {.seq = seq, .s = s, .owner_key = (u64)task};
+    struct listing l = {.seq = seq, .s = s, .owner_key = (u64)task, .tag = tag};
     l.budget = seq_budget(seq, seq_start);
     if (l.budget < SLOT_WORST + sizeof(struct deep_owner)) {
         task_refs_cut = 1;
         return;
     }
-    task_owner(seq, s, task);
-    l.budget -= sizeof(struct deep_owner);
+    /* A task's fds come one after another: one owner record serves them. */
+    if (!tag || owner_task != (u64)task || !ref_written(owner_tag, owner_run, tag)) {
+        task_owner(seq, s, task);
+        l.budget -= sizeof(struct deep_owner);
+        owner_task = (u64)task;
+        owner_tag = tag;
+        owner_run = ref_runs;
+    }
     emit_slot(&l, idx, file);
 }
 
@@ -378,7 +406,7 @@ static long task_path(u32 i, void *data)
         return 1;
     }
     emit_ref_bytes(tp->l, ref_bytes(scalar_of((void *)tp->l->owner_key), index,
-                                    scalar_of((void *)r->file), scalar_of((void *)r->path)));
+                                    scalar_of((void *)r->file), scalar_of((void *)r->path), 0));
     return 0;
 }
 
@@ -488,6 +516,7 @@ static __always_inline void fuse_mapped_file(struct bpf_iter__task_vma *ctx,
 SEC("iter/task_vma")
 int deep_vmas(struct bpf_iter__task_vma *ctx)
 {
+    ref_runs++;
     struct vm_area_struct *vma = ctx->vma;
     struct task_struct *task = ctx->task;
     if (!vma || !task)
@@ -499,7 +528,7 @@ int deep_vmas(struct bpf_iter__task_vma *ctx)
         return emit_ring(ctx->meta, task, file, DEEP_VIA_VMA, -1, 2,
                          BPF_CORE_READ(ctx->meta, seq, count));
     if (ntarget_devs && !resume_key && on_target(BPF_CORE_READ(file, f_inode)))
-        task_ref(ctx->meta, task, file, DEEP_REF_MAP, BPF_CORE_READ(ctx->meta, seq, count));
+        task_ref(ctx->meta, task, file, DEEP_REF_MAP, BPF_CORE_READ(ctx->meta, seq, count), 0);
     fuse_mapped_file(ctx, task, file);
     return 0;
 }
@@ -531,6 +560,7 @@ static long registered_ring(u32 i, void *data)
 SEC("iter/task")
 int deep_tasks(struct bpf_iter__task *ctx)
 {
+    ref_runs++;
     struct task_struct *task = ctx->task;
     if (!task)
         return 0;
@@ -918,6 +948,7 @@ static __always_inline void inflight_fd(struct bpf_iter__task_file *ctx, struct 
 SEC("iter/task_file")
 int deep_files(struct bpf_iter__task_file *ctx)
 {
+    ref_runs++;
     struct file *file = ctx->file;
     struct task_struct *task = ctx->task;
     if (!file || !task)
@@ -926,8 +957,8 @@ int deep_files(struct bpf_iter__task_file *ctx)
     if (!inode)
         return 0;
     u64 seq_start = BPF_CORE_READ(ctx->meta, seq, count);
-    if (ntarget_devs && !resume_key && on_target(inode))
-        task_ref(ctx->meta, task, file, ctx->fd, seq_start);
+    if (!resume_key && (all_fds || (ntarget_devs && on_target(inode))))
+        task_ref(ctx->meta, task, file, ctx->fd, seq_start, 1ULL << 56 | ctx->meta->seq_num);
     unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
     if (magic == SOCKFS_MAGIC) {
         if (ntarget_devs && !resume_key)

@@ -125,7 +125,7 @@ static long name_file(u32 i, void *data)
     barrier_var(at); /* keeps the mask, which the check above would drop */
     /* Files on a target are on a real filesystem, named by their path. */
     u64 file = s->files[at & (MAX_FILES - 1)];
-    u32 len = write_ref_bytes(nm->seq, ref_bytes(scalar_of((void *)nm->key), i, file, 0));
+    u32 len = write_ref_bytes(nm->seq, ref_bytes(scalar_of((void *)nm->key), i, file, 0, 0));
     nm->budget = nm->budget > len ? nm->budget - len : 0;
     return 0;
 }

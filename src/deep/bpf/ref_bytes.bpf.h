@@ -27,8 +27,43 @@ struct path_walk {
     bool cut, detached;
 };
 
+/* Files already written, by dentry, mount and inode: many references
+ * share a file (a pool of files open in every process, one file in many
+ * fixed slots), and walking a path costs a probe read per step.  A hit is
+ * written as a short record naming the earlier one (DEEP_REC_SEEN). */
+struct ref_key {
+    u64 dentry, mnt, inode;
+};
+
+struct ref_seen {
+    u32 path_id, pad;
+    /* Who wrote it: an object's output is thrown away when it overflows
+     * the seq buffer, and the object shown again with the same seq_num.
+     * An entry counts only from an earlier object (a lower seq_num of the
+     * same iterator, or another iterator, whose reads ran to their end), or
+     * from this very run of the program. */
+    u64 tag, run;
+};
+
+/* A file named by the record being built, remembered (ref_seen_map) only
+ * once the record is written: one that does not fit is never read. */
+struct ref_pending {
+    struct ref_key key;
+    struct ref_seen value;
+    u32 set, pad;
+};
+
+/* Key, value and the file's path live here, not on the stack: 6.1 counts
+ * the stack of the whole chain of calls down to path_step. */
 struct ref_buf {
     struct path_walk walk;
+    struct ref_pending pending;
+    struct ref_key key;
+    /* A struct path as read: its mount, then its dentry (a type of our
+     * own: CO-RE relocates accesses through the kernel's types only). */
+    struct {
+        u64 mnt, dentry;
+    } fp;
     u8 out[REF_BUF_SIZE];
 };
 
@@ -91,51 +126,118 @@ static long path_step(u32 i, void *data)
     return 0;
 }
 
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1 << 16);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct ref_key);
+    __type(value, struct ref_seen);
+} ref_seen_map SEC(".maps");
+
+/* Bumped by each program run (one object shown), and by each file named. */
+u64 ref_runs;
+u32 ref_path_ids;
+
+/* Whether what the object tag wrote in program run `run` reached the
+ * reader, as seen from the object now shown (now_tag). */
+static __always_inline bool ref_written(u64 tag, u64 run, u64 now_tag)
+{
+    return run == ref_runs || (tag >> 56) != (now_tag >> 56) || tag < now_tag;
+}
+
+/* Writes the short record of a file written before; returns its length,
+ * or 0 when there is none to use.  tag 0: no cache. */
+static __always_inline u32 ref_from_seen(struct ref_buf *b, u64 owner_key, u32 idx, u64 key,
+                                         u64 tag)
+{
+    if (!tag)
+        return 0;
+    struct ref_seen *v = bpf_map_lookup_elem(&ref_seen_map, &b->key);
+    if (!v)
+        return 0;
+    if (!ref_written(v->tag, v->run, tag))
+        return 0;
+    struct deep_seen *r = (void *)b->out;
+    r->kind = DEEP_REC_SEEN;
+    r->len = sizeof(*r);
+    r->owner_key = owner_key;
+    r->file = key;
+    r->slot = idx;
+    r->path_id = v->path_id;
+    return sizeof(*r);
+}
+
+static __always_inline void ref_name(struct ref_buf *b, struct deep_slot *r, u64 tag)
+{
+    if (!tag || (r->flags & DEEP_SLOT_DNAME))
+        return; /* a pseudo file's name is one read: not worth an entry */
+    r->path_id = ++ref_path_ids;
+    b->pending.key = b->key;
+    b->pending.value = (struct ref_seen){.path_id = r->path_id, .tag = tag};
+    b->pending.set = 1;
+}
+
+/* After the record of b->pending was written. */
+static __always_inline void ref_remember(struct ref_buf *b)
+{
+    if (!b->pending.set)
+        return;
+    b->pending.set = 0;
+    b->pending.value.run = ref_runs;
+    /* Full: not remembered. */
+    bpf_map_update_elem(&ref_seen_map, &b->pending.key, &b->pending.value, BPF_ANY);
+}
+
 /* Builds in ref_map the bytes of one reference: file (a struct file), or
  * when file is 0, path (a struct path: a cwd or root; its key is then the
- * dentry).  Returns their length, 0 when there is nothing to write.
+ * dentry).  tag: the object shown ((iterator << 56) | seq_num), for the
+ * cache of paths; 0 for none.  Returns their length, 0 when there is
+ * nothing to write.
  * Global, so the verifier checks it once: inlined, every caller's copy
  * (ring slots, FUSE ids, task references, files in flight) was verified
  * anew, and loading took 0.4 s instead of 60 ms. */
-__noinline int ref_bytes(u64 owner_key, u32 idx, u64 file, u64 path)
+__noinline int ref_bytes(u64 owner_key, u32 idx, u64 file, u64 path, u64 tag)
 {
     u32 zero = 0;
     struct ref_buf *b = bpf_map_lookup_elem(&ref_map, &zero);
     if (!b)
         return 0;
-    struct dentry *d;
-    struct vfsmount *vm;
+    b->pending.set = 0;
     struct inode *inode;
     u64 key;
     if (file) {
         struct file *f = (void *)file;
-        d = BPF_CORE_READ(f, f_path.dentry);
-        vm = BPF_CORE_READ(f, f_path.mnt);
+        bpf_core_read(&b->fp, sizeof(b->fp), &f->f_path);
         inode = BPF_CORE_READ(f, f_inode);
         key = file;
     } else {
-        struct path *p = (void *)path;
-        d = BPF_CORE_READ(p, dentry);
-        vm = BPF_CORE_READ(p, mnt);
-        inode = d ? BPF_CORE_READ(d, d_inode) : NULL;
-        key = (u64)d;
+        bpf_probe_read_kernel(&b->fp, sizeof(b->fp), (void *)path);
+        struct dentry *pd = (void *)b->fp.dentry;
+        inode = pd ? BPF_CORE_READ(pd, d_inode) : NULL;
+        key = b->fp.dentry;
     }
+    struct dentry *d = (void *)b->fp.dentry;
+    struct vfsmount *vm = (void *)b->fp.mnt;
     if (!d || !inode)
         return 0;
     struct mount *m = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+    b->key = (struct ref_key){(u64)d, (u64)vm, (u64)inode};
+    u32 seen = ref_from_seen(b, owner_key, idx, key, tag);
+    if (seen)
+        return seen;
     struct deep_slot *r = (void *)b->out;
     r->kind = DEEP_REC_SLOT;
     r->len = sizeof(*r);
     r->owner_key = owner_key;
     r->file = key;
     r->slot = idx;
+    r->path_id = 0;
     r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
     r->ino = BPF_CORE_READ(inode, i_ino);
     r->magic = BPF_CORE_READ(inode, i_sb, s_magic);
     r->mode = BPF_CORE_READ(inode, i_mode);
     r->mnt_id = vm ? BPF_CORE_READ(m, mnt_id) : -1;
     r->flags = 0;
-    r->pad = 0;
     const struct dentry_operations *dop = BPF_CORE_READ(d, d_op);
     if (dop && BPF_CORE_READ(dop, d_dname))
         r->flags |= DEEP_SLOT_DNAME;
@@ -162,6 +264,7 @@ __noinline int ref_bytes(u64 owner_key, u32 idx, u64 file, u64 path)
         return 0;
     b->out[off] = end & 0xff;
     b->out[off + 1] = end >> 8;
+    ref_name(b, r, tag);
     return off + 2;
 }
 
@@ -184,7 +287,8 @@ static __always_inline u32 write_ref_bytes(struct seq_file *seq, int n)
     u64 len = (u64)n & (REF_BUF_SIZE - 1);
     if (!b || len == 0 || len > REF_BYTES_MAX)
         return 0;
-    bpf_seq_write(seq, b->out, len);
+    if (bpf_seq_write(seq, b->out, len) == 0)
+        ref_remember(b);
     return (u32)len;
 }
 
