@@ -35,10 +35,11 @@ struct run {
     const struct inflight_scan *requests;
     const char *no_view_why; /* why deep is NULL, in a few words */
     bool view_finished;
-    pid_t *walk_pids;       /* the kernel view's narrowing of the walk, or NULL */
-    uint64_t *rings_listed; /* by the kernel view, before the walk */
-    size_t rows;            /* rows printed */
-    struct timespec start;  /* of the run, for --prometheus */
+    pid_t *walk_pids;                  /* the kernel view's narrowing of the walk, or NULL */
+    uint64_t *rings_listed;            /* by the kernel view, before the walk */
+    struct kernel_fd_table *fd_tables; /* -a: read by the kernel view */
+    size_t rows;                       /* rows printed */
+    struct timespec start;             /* of the run, for --prometheus */
 };
 
 /* Two paths on one mount are one target, so --prometheus never prints the
@@ -92,6 +93,15 @@ static int resolve_targets(struct run *run)
     return 0;
 }
 
+/* -a of every process: the kernel view reads every fd, and the walk
+ * takes the fds of the processes it read from it, instead of a readlink
+ * and a statx per fd. */
+static bool fds_from_view(const struct run *run)
+{
+    return run->cfg->mode == MODE_LIST && run->scan.all && run->scan.live && !run->scan.npids &&
+           run->cfg->kernel_view != KERNEL_VIEW_OFF;
+}
+
 static void start_kernel_view(struct run *run)
 {
     int fuse_ctl_fd = fusectl_dirfd(&run->res.fusectl, run->scan.sys_root, run->scan.live,
@@ -103,7 +113,7 @@ static void start_kernel_view(struct run *run)
         for (size_t i = 0; i < run->ntargets; i++)
             targets.devs[targets.ndevs++] =
                 run->targets[i].dev_major << 20 | run->targets[i].dev_minor;
-    kernel_view_start(&run->kernel, fuse_ctl_fd, &targets);
+    kernel_view_start(&run->kernel, fuse_ctl_fd, &targets, fds_from_view(run));
 }
 
 /* Returns -1 when the view was required (--deep) and could not run: said
@@ -136,6 +146,14 @@ static bool walk_after_view(const struct run *run)
 {
     return run->cfg->mode == MODE_LIST && !run->scan.all && run->scan.live && !run->scan.npids &&
            run->cfg->kernel_view != KERNEL_VIEW_OFF;
+}
+
+/* -a: the fd tables the view read go to the walk. */
+static void take_fd_tables(struct run *run, struct scan_config *walk)
+{
+    if (!run->deep || kernel_view_fd_tables(run->deep, &run->fd_tables, &walk->nfd_tables) < 0)
+        return;
+    walk->fd_tables = run->fd_tables;
 }
 
 /* Narrows walk, a copy of the scan's configuration used by the walk
@@ -394,6 +412,7 @@ static void run_free(struct run *run)
     kernel_view_free(&run->kernel);
     free(run->walk_pids);
     free(run->rings_listed);
+    free(run->fd_tables);
     for (size_t i = 0; i < run->ntargets; i++)
         mount_target_free(&run->targets[i]);
     free(run->targets);
@@ -427,6 +446,9 @@ int pipeline_run(const struct pipeline_config *cfg)
     if (walk_after_view(&run)) {
         view = finish_kernel_view(&run);
         walk_any = view == 0 && narrow_walk(&run, &walk);
+    } else if (fds_from_view(&run)) {
+        view = finish_kernel_view(&run);
+        take_fd_tables(&run, &walk);
     }
     if (walk_any)
         r = scan_processes(&walk, &run.res);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "core/file_identity.h"
+#include "core/kernel_file.h"
 #include "util/vec.h"
 
 static const char registered_only_note[] =
@@ -227,24 +228,14 @@ static void apply_file(const struct merge_state *m, struct file_record *rec,
      * shorter one, only the identity is. */
     bool keep_path =
         rec->path && rec->path_complete && !f->path_complete && f->path_len < strlen(rec->path);
+    const char *proc_path = rec->path;
     /* Borrowed, not copied: a million fixed files would be a million
      * copies, and the kernel view lives as long as the rows. */
-    if (!keep_path)
-        rec->path = f->path;
-    rec->method = METHOD_BPF;
-    rec->identity = IDENTITY_KERNEL;
-    if (rec->note == unchecked_path_note)
-        rec->note = NULL; /* the kernel named it without asking any server */
-    rec->path_complete = keep_path || f->path_complete;
-    rec->deleted = f->deleted ? TRI_TRUE : TRI_FALSE;
-    /* Anon inodes have no file type bits. */
-    rec->type = (f->mode & S_IFMT) ? file_type_from_mode(f->mode) : FTYPE_ANON;
-    rec->has_dev = rec->has_inode = true;
-    rec->dev_major = f->dev_major;
-    rec->dev_minor = f->dev_minor;
-    rec->inode = f->inode;
-    rec->has_mount_id = f->has_mount_id;
-    rec->mount_id = f->mount_id;
+    record_set_kernel_file(rec, f);
+    if (keep_path) {
+        rec->path = proc_path;
+        rec->path_complete = true;
+    }
     rec->mountpoint = NULL;
     if (m->opts->want_mountpoint && f->has_mount_id) {
         const struct mount_entry *e = find_mount(m, f->mount_id);

@@ -129,6 +129,7 @@ static int load_programs(struct deep_scan *ds, struct lshidden_deep **skelp, con
             skel->rodata->with_fuse = 0;
         bpf_map__set_max_entries(skel->maps.claimed, claims);
         skel->rodata->ntarget_devs = ds->targets.ndevs;
+        skel->rodata->all_fds = ds->all_fds;
         for (uint32_t i = 0; i < ds->targets.ndevs && i < DEEP_MAX_TARGETS; i++)
             skel->rodata->target_devs[i] = ds->targets.devs[i];
         int err = lshidden_deep__load(skel);
@@ -151,6 +152,15 @@ static int run_iterators(struct deep_scan *ds, struct lshidden_deep *skel)
     struct iter_output out = {NULL, 0, 0};
     struct bpf_program *progs[] = {skel->progs.deep_files, skel->progs.deep_vmas,
                                    skel->progs.deep_tasks};
+    /* With every fd read, the tasks go first: a process that deep_tasks
+     * saw then had its fds read after it, so its table (empty or not) is
+     * whole; one that started between the two passes has fds and no
+     * earlier record, which is no harm. */
+    if (ds->all_fds) {
+        progs[0] = skel->progs.deep_tasks;
+        progs[1] = skel->progs.deep_files;
+        progs[2] = skel->progs.deep_vmas;
+    }
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(progs) / sizeof(progs[0]); i++)
         r = bpf_iter_read(progs[i], 0, &out);
@@ -224,8 +234,10 @@ static bool in_initial_pid_ns(void)
 int deep_scan_run(struct deep_scan *ds, int fuse_ctl_fd)
 {
     struct deep_targets targets = ds->targets;
+    bool all_fds = ds->all_fds;
     memset(ds, 0, sizeof(*ds));
     ds->targets = targets;
+    ds->all_fds = all_fds;
     bpf_load_quiet_libbpf();
     if (!in_initial_pid_ns()) {
         snprintf(ds->unavailable, sizeof(ds->unavailable),

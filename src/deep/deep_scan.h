@@ -19,6 +19,9 @@ struct deep_targets {
 
 struct deep_scan {
     struct deep_targets targets; /* set before deep_scan_run() */
+    /* Set before deep_scan_run(): every task's fds are read, each a file
+     * of its DEEP_OBJ_TASK object (index: the fd). */
+    bool all_fds;
     struct deep_result result;
     bool fuse_listed; /* the FUSE iterator ran and knew this kernel's FUSE
                          types (6.9+, passthrough, BTF for the module) */

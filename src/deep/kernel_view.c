@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/process_list.h"
 #include "util/sorted.h"
@@ -35,7 +36,8 @@ static void start_requests(struct kernel_view *kv, const struct deep_targets *ta
         requests_thread(kv);
 }
 
-void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct deep_targets *targets)
+void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct deep_targets *targets,
+                       bool all_fds)
 {
     memset(kv, 0, sizeof(*kv));
     kv->fuse_ctl_fd = fuse_ctl_fd;
@@ -46,6 +48,7 @@ void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct dee
     }
     if (targets)
         kv->ds->targets = *targets;
+    kv->ds->all_fds = all_fds;
     start_requests(kv, targets);
     kv->threaded = pthread_create(&kv->thread, NULL, kernel_view_thread, kv) == 0;
     if (!kv->threaded)
@@ -227,6 +230,58 @@ int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size
     }
     *inodes = set.items;
     *ninodes = sorted_u64_unique(set.items, set.len);
+    return 0;
+}
+
+static int cmp_table_pid(const void *a, const void *b)
+{
+    pid_t x = ((const struct kernel_fd_table *)a)->pid,
+          y = ((const struct kernel_fd_table *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+/* A pid reused during the pass has two tables: neither is used. */
+static size_t drop_repeated_pids(struct kernel_fd_table *tables, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && tables[j].pid == tables[i].pid)
+            j++;
+        if (j == i + 1)
+            tables[kept++] = tables[i];
+        i = j;
+    }
+    return kept;
+}
+
+int kernel_view_fd_tables(const struct deep_scan *ds, struct kernel_fd_table **tables,
+                          size_t *ntables)
+{
+    struct {
+        struct kernel_fd_table *items;
+        size_t len, cap;
+    } set = {0};
+    *tables = NULL;
+    *ntables = 0;
+    if (!ds->all_fds || ds->task_refs_cut)
+        return 0;
+    pid_t self = getpid();
+    for (size_t i = 0; i < ds->result.len; i++) {
+        const struct deep_object *o = &ds->result.items[i];
+        if (o->kind != DEEP_OBJ_TASK || !o->nreaches || o->reaches[0].pid != o->reaches[0].tid ||
+            o->reaches[0].pid == self)
+            continue; /* threads with tables of their own are read from /proc */
+        struct kernel_fd_table t = {o->reaches[0].pid, o->files, o->nfiles};
+        if (VEC_APPEND(&set, t) < 0) {
+            free(set.items);
+            return -ENOMEM;
+        }
+    }
+    if (set.len)
+        qsort(set.items, set.len, sizeof(*set.items), cmp_table_pid);
+    *tables = set.items;
+    *ntables = drop_repeated_pids(set.items, set.len);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "core/warnings.h"
 #include "deep/deep_scan.h"
 #include "deep/inflight_scan.h"
+#include "scan/scan.h"
 
 struct kernel_view {
     struct deep_scan *ds;
@@ -32,8 +33,10 @@ struct kernel_view {
 /* Starts the BPF pass.  fuse_ctl_fd (-1 if none, open until the pass is
  * finished): fusectl's connections directory, to reach connections no
  * /dev/fuse fd holds.  targets: what --mount asks about, read by the pass
- * for the processes /proc hides (NULL: none). */
-void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct deep_targets *targets);
+ * for the processes /proc hides (NULL: none).  all_fds: every task's fds
+ * are read too (kernel_view_fd_tables()). */
+void kernel_view_start(struct kernel_view *kv, int fuse_ctl_fd, const struct deep_targets *targets,
+                       bool all_fds);
 
 /* Waits for the pass.  Returns its findings, with one warning each for
  * what it could not do in part; or NULL when it could not run at all,
@@ -67,6 +70,13 @@ int kernel_view_walk_pids(const struct deep_scan *ds, const char *proc_root, pid
 /* The inodes of the rings whose every slot the view listed, sorted, in
  * *inodes (malloc'd).  Returns 0 or -errno. */
 int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size_t *ninodes);
+
+/* -a, after a pass with all_fds: the fd table of every process the view
+ * read whole, but our own (ours changed since), sorted by pid in *tables
+ * (malloc'd; the files are the view's).  None when a table did not fit
+ * its read.  Returns 0 or -errno. */
+int kernel_view_fd_tables(const struct deep_scan *ds, struct kernel_fd_table **tables,
+                          size_t *ntables);
 
 void kernel_view_free(struct kernel_view *kv);
 

@@ -16,6 +16,7 @@
 #include <linux/kcmp.h>
 
 #include "core/file_identity.h"
+#include "core/kernel_file.h"
 #include "parse/cgroup_parse.h"
 #include "parse/fdinfo_parse.h"
 #include "parse/maps_parse.h"
@@ -199,9 +200,69 @@ static void scan_fds_in(struct proc_ctx *ctx, void **states, const char *dir_nam
     closedir(dir);
 }
 
+static int cmp_fd_table(const void *key, const void *item)
+{
+    pid_t a = *(const pid_t *)key, b = ((const struct kernel_fd_table *)item)->pid;
+    return (a > b) - (a < b);
+}
+
+static const struct kernel_fd_table *kernel_fds_of(const struct scan_config *cfg, pid_t pid)
+{
+    if (!cfg->nfd_tables)
+        return NULL;
+    return bsearch(&pid, cfg->fd_tables, cfg->nfd_tables, sizeof(*cfg->fd_tables), cmp_fd_table);
+}
+
+/* Whether an fd the kernel named needs /proc after all: a name it could
+ * not give whole (cut short, under a detached mount, a pseudo file whose
+ * format is not known), or a file a handler reads more of. */
+static bool kernel_fd_needs_proc(const struct deep_file *f)
+{
+    size_t index;
+    return !f->path_complete || (!f->deleted && file_handler_for_fd(f->path, &index));
+}
+
+/* The fds as the kernel view read them: a row each with no syscall, where
+ * /proc costs a readlink and a statx per fd. */
+static void scan_kernel_fds(struct proc_ctx *ctx, void **states, const struct kernel_fd_table *t)
+{
+    int fd_dirfd = -1;
+    char name[16];
+    for (size_t i = 0; i < t->nfiles && !ctx->fds_incomplete; i++) {
+        const struct deep_file *f = &t->files[i];
+        if (f->index > INT32_MAX)
+            continue; /* cwd, root, exe: read from /proc */
+        if (!kernel_fd_needs_proc(f)) {
+            struct file_record *rec = proc_ctx_emit(ctx, SOURCE_FD);
+            if (!rec)
+                break;
+            rec->has_fd = true;
+            rec->fd = (int)f->index;
+            record_set_kernel_file(rec, f);
+            proc_ctx_set_mountpoint(ctx, rec);
+            continue;
+        }
+        if (fd_dirfd < 0)
+            fd_dirfd = openat(ctx->dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd_dirfd < 0) {
+            proc_ctx_report(ctx, -errno, "fd");
+            ctx->fds_incomplete = true;
+            break;
+        }
+        snprintf(name, sizeof(name), "%u", f->index);
+        scan_fd(ctx, states, fd_dirfd, name, (int)f->index);
+    }
+    if (fd_dirfd >= 0)
+        close(fd_dirfd);
+}
+
 static void scan_fds(struct proc_ctx *ctx, void **states)
 {
-    scan_fds_in(ctx, states, "fd");
+    const struct kernel_fd_table *t = kernel_fds_of(ctx->cfg, ctx->proc->pid);
+    if (t)
+        scan_kernel_fds(ctx, states, t);
+    else
+        scan_fds_in(ctx, states, "fd");
 }
 
 /* Whether two tasks share one table of the kind (kcmp(2) KCMP_FILES or

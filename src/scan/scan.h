@@ -15,12 +15,20 @@
 #include "core/process_list.h"
 #include "core/record.h"
 #include "core/warnings.h"
+#include "parse/deep_decode.h"
 #include "parse/proc_names.h"
 #include "scan/fusectl.h"
 #include "scan/ns_tables.h"
 #include "scan/unix_sockets.h"
 #include "scan/uprobes.h"
 #include "util/arena.h"
+
+/* One process's fd table as the kernel view read it (-a). */
+struct kernel_fd_table {
+    pid_t pid;
+    const struct deep_file *files; /* index: the fd (other indexes are skipped) */
+    size_t nfiles;
+};
 
 struct scan_config {
     const char *proc_root; /* "/proc" unless --proc-root */
@@ -40,6 +48,10 @@ struct scan_config {
      * name of theirs up. */
     const uint64_t *rings_listed;
     size_t nrings_listed;
+    /* -a: the fd tables the kernel view read, sorted by pid: these
+     * processes' fds are rows from them, not a readlink and a statx each. */
+    const struct kernel_fd_table *fd_tables;
+    size_t nfd_tables;
     /* --mount: mappings of other devices cannot hold the mount, so they are
      * skipped before any stat(). */
     bool only_dev;
