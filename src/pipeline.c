@@ -156,6 +156,20 @@ static void take_fd_tables(struct run *run, struct scan_config *walk)
     walk->fd_tables = run->fd_tables;
 }
 
+/* -a: the view loads and reads while the walk reads all but the fds, then
+ * the fds come from its tables.  *view: as finish_kernel_view(). */
+static int walk_beside_view(struct run *run, struct scan_config *walk, int *view)
+{
+    struct scan_walk *halves;
+    int r = scan_processes_begin(walk, &run->res, &halves);
+    *view = finish_kernel_view(run);
+    if (r < 0)
+        return r;
+    if (*view == 0)
+        take_fd_tables(run, walk);
+    return scan_processes_end(halves, walk);
+}
+
 /* Narrows walk, a copy of the scan's configuration used by the walk
  * alone (every later stage is about the whole host, as the user asked).
  * Returns false when no process needs the walk. */
@@ -447,8 +461,8 @@ int pipeline_run(const struct pipeline_config *cfg)
         view = finish_kernel_view(&run);
         walk_any = view == 0 && narrow_walk(&run, &walk);
     } else if (fds_from_view(&run)) {
-        view = finish_kernel_view(&run);
-        take_fd_tables(&run, &walk);
+        r = walk_beside_view(&run, &walk, &view);
+        walk_any = false;
     }
     if (walk_any)
         r = scan_processes(&walk, &run.res);

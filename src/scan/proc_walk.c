@@ -1,12 +1,10 @@
-/* The walk over /proc: per process cwd, root, exe, its fds and its
- * mappings, each either a normal row or handed to the handler that claims
- * it (handlers.c).  Processes are shared out to a thread per CPU. */
+/* The walk over /proc, one process: cwd, root, exe, its mappings and its
+ * fds, each either a normal row or handed to the handler that claims it
+ * (handlers.c).  walk.c shares the processes out to a thread per CPU. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@
 #include "parse/proc_names.h"
 #include "scan/handler.h"
 #include "scan/proc_ctx.h"
+#include "scan/proc_walk.h"
 #include "scan/scan.h"
 #include "util/vec.h"
 
@@ -487,175 +486,41 @@ static void read_cgroup(struct proc_ctx *ctx)
         proc->container = arena_strdup(&ctx->out->arena, owner.container);
 }
 
-/* The per-worker part of a scan: its output, and one state block per
- * handler, reused (zeroed) for every process. */
-struct scan_worker {
-    const struct scan_config *cfg;
-    const struct scan_result *res;
-    int proc_fd;
-    struct scan_output out;
-    void **states; /* one per entry of file_handlers */
-};
-
-static void scan_process(struct scan_worker *w, struct process_info *proc)
+int proc_scan_open(struct proc_ctx *ctx, int proc_fd)
 {
-    struct proc_ctx ctx = {
-        .cfg = w->cfg,
-        .kernel = &w->res->kernel,
-        .self_mnt_ns = w->res->self_mnt_ns,
-        .self_mounts = w->res->self_mounts,
-        .proc = proc,
-        .out = &w->out,
-    };
     char name[16];
-    snprintf(name, sizeof(name), "%d", (int)proc->pid);
-    ctx.dirfd = openat(w->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (ctx.dirfd < 0) {
-        proc_ctx_report(&ctx, -errno, "");
-        return;
-    }
-    read_mnt_ns(&ctx);
-    if (w->cfg->want_owner)
-        read_cgroup(&ctx); /* one more file per process: only when shown */
-    for (size_t i = 0; i < file_handler_count; i++)
-        memset(w->states[i], 0, file_handlers[i]->state_size);
-    struct file_record *exe = NULL;
-    if (w->cfg->all) {
-        scan_link_source(&ctx, "cwd", SOURCE_CWD);
-        scan_link_source(&ctx, "root", SOURCE_ROOT);
-        exe = scan_link_source(&ctx, "exe", SOURCE_EXE);
-    }
-    scan_fds(&ctx, w->states);
-    if (w->cfg->all && w->cfg->live)
-        scan_thread_tables(&ctx, w->states);
-    scan_maps(&ctx, w->states, exe);
-    for (size_t i = 0; i < file_handler_count; i++)
-        if (file_handlers[i]->finish)
-            file_handlers[i]->finish(&ctx, w->states[i]);
-    close(ctx.dirfd);
-}
-
-static int worker_init(struct scan_worker *w, const struct scan_config *cfg,
-                       const struct scan_result *res, int proc_fd)
-{
-    memset(w, 0, sizeof(*w));
-    w->cfg = cfg;
-    w->res = res;
-    w->proc_fd = proc_fd;
-    record_list_init(&w->out.records, &w->out.arena);
-    if (!(w->states = calloc(file_handler_count, sizeof(*w->states))))
-        return -ENOMEM;
-    for (size_t i = 0; i < file_handler_count; i++)
-        if (!(w->states[i] = calloc(1, file_handlers[i]->state_size + 1)))
-            return -ENOMEM;
+    snprintf(name, sizeof(name), "%d", (int)ctx->proc->pid);
+    ctx->dirfd = openat(proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ctx->dirfd < 0)
+        return proc_ctx_report(ctx, -errno, "");
     return 0;
 }
 
-/* Moves a worker's output into the result: rows, strings and mount tables
- * live on there. */
-static int worker_merge(struct scan_worker *w, struct scan_result *res)
+void proc_scan_early(struct proc_ctx *ctx, void **states)
 {
-    struct scan_output *out = &w->out;
-    int r = record_list_append(&res->records, &out->records);
-    for (size_t i = 0; r == 0 && i < out->fuse_servers.len; i++)
-        r = VEC_APPEND(&res->fuse_servers, out->fuse_servers.items[i]);
-    if (r == 0)
-        r = warning_list_move(&res->warnings, &out->warnings);
-    if (r == 0)
-        r = mount_cache_adopt(&res->mounts, &out->mounts);
-    arena_adopt(&res->arena, &out->arena);
-    return r;
-}
-
-static void worker_free(struct scan_worker *w)
-{
-    struct scan_output *out = &w->out;
-    record_list_free(&out->records);
-    warning_list_free(&out->warnings);
-    free(out->fuse_servers.items);
-    mount_cache_free(&out->mounts);
-    name_cache_free(&out->names);
-    read_buf_free(&out->link_buf);
-    read_buf_free(&out->file_buf);
-    arena_free(&out->arena);
-    for (size_t i = 0; w->states && i < file_handler_count; i++)
-        free(w->states[i]);
-    free(w->states);
-}
-
-struct worker_task {
-    struct scan_worker *worker;
-    struct process_list *processes;
-    atomic_size_t *next;
-};
-
-static void *worker_main(void *arg)
-{
-    struct worker_task *task = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(task->next, 1);
-        if (i >= task->processes->len)
-            return NULL;
-        scan_process(task->worker, task->processes->items[i]);
+    const struct scan_config *cfg = ctx->cfg;
+    read_mnt_ns(ctx);
+    if (cfg->want_owner)
+        read_cgroup(ctx); /* one more file per process: only when shown */
+    for (size_t i = 0; i < file_handler_count; i++)
+        memset(states[i], 0, file_handlers[i]->state_size);
+    struct file_record *exe = NULL;
+    if (cfg->all) {
+        scan_link_source(ctx, "cwd", SOURCE_CWD);
+        scan_link_source(ctx, "root", SOURCE_ROOT);
+        exe = scan_link_source(ctx, "exe", SOURCE_EXE);
     }
+    scan_maps(ctx, states, exe);
 }
 
-/* Scanning is mostly waiting on procfs syscalls, one process at a time,
- * so processes are handed out to a thread per CPU. */
-static size_t worker_count(size_t nprocesses)
+void proc_scan_late(struct proc_ctx *ctx, void **states)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t n = cpus > 0 ? (size_t)cpus : 1;
-    if (n > 8)
-        n = 8;
-    if (n > nprocesses / 32 + 1)
-        n = nprocesses / 32 + 1;
-    return n;
-}
-
-static int run_workers(const struct scan_config *cfg, struct scan_result *res, int proc_fd)
-{
-    size_t n = worker_count(res->processes.len);
-    struct scan_worker *workers = calloc(n, sizeof(*workers));
-    struct worker_task *tasks = calloc(n, sizeof(*tasks));
-    pthread_t *threads = calloc(n, sizeof(*threads));
-    atomic_size_t next = 0;
-    size_t started = 0, ready = 0;
-    int r = workers && tasks && threads ? 0 : -ENOMEM;
-    for (; r == 0 && ready < n; ready++)
-        r = worker_init(&workers[ready], cfg, res, proc_fd);
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        tasks[i] = (struct worker_task){&workers[i], &res->processes, &next};
-        if (i > 0 && pthread_create(&threads[i], NULL, worker_main, &tasks[i]) != 0)
-            break; /* fewer threads still finish the work */
-        started = i + 1;
-    }
-    if (started)
-        worker_main(&tasks[0]); /* this thread is worker 0 */
-    for (size_t i = 1; i < started; i++)
-        pthread_join(threads[i], NULL);
-    for (size_t i = 0; i < started && r == 0; i++)
-        r = worker_merge(&workers[i], res);
-    for (size_t i = 0; workers && i < ready; i++)
-        worker_free(&workers[i]);
-    free(workers);
-    free(tasks);
-    free(threads);
-    return r;
-}
-
-int scan_processes(const struct scan_config *cfg, struct scan_result *res)
-{
-    int proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (proc_fd < 0)
-        return -errno;
-    int r = process_list_collect(&res->processes, cfg->proc_root, cfg->live, cfg->pids, cfg->npids,
-                                 !cfg->pids_from_kernel, &res->arena, &res->warnings);
-    if (r >= 0)
-        r = run_workers(cfg, res, proc_fd);
-    close(proc_fd);
-    fuse_server_list_sort(&res->fuse_servers);
-    return r;
+    scan_fds(ctx, states);
+    if (ctx->cfg->all && ctx->cfg->live)
+        scan_thread_tables(ctx, states);
+    for (size_t i = 0; i < file_handler_count; i++)
+        if (file_handlers[i]->finish)
+            file_handlers[i]->finish(ctx, states[i]);
 }
 
 /* A warning about proc_root/what, a file every stage reads. */

@@ -97,6 +97,16 @@ int scan_result_init(struct scan_result *res, const struct scan_config *cfg);
  * -errno when nothing could be scanned at all. */
 int scan_processes(const struct scan_config *cfg, struct scan_result *res);
 
+/* The same walk in two calls, for -a with the kernel view: _begin reads
+ * of every process what needs only /proc (cwd, root, exe, mappings) while
+ * the view runs in another thread; _end, given cfg with the view's fd
+ * tables, reads the fds and finishes.  _end is called after a _begin that
+ * returned 0, and frees the walk. */
+struct scan_walk;
+int scan_processes_begin(const struct scan_config *cfg, struct scan_result *res,
+                         struct scan_walk **walk);
+int scan_processes_end(struct scan_walk *walk, const struct scan_config *cfg);
+
 void scan_result_free(struct scan_result *res);
 
 #endif
