@@ -36,7 +36,7 @@ struct run {
     const char *no_view_why; /* why deep is NULL, in a few words */
     bool view_finished;
     pid_t *walk_pids;                  /* the kernel view's narrowing of the walk, or NULL */
-    uint64_t *rings_listed;            /* by the kernel view, before the walk */
+    struct kernel_ring *rings_listed;  /* by the kernel view, before the walk */
     struct kernel_fd_table *fd_tables; /* -a: read by the kernel view */
     size_t rows;                       /* rows printed */
     struct timespec start;             /* of the run, for --prometheus */
@@ -148,12 +148,15 @@ static bool walk_after_view(const struct run *run)
            run->cfg->kernel_view != KERNEL_VIEW_OFF;
 }
 
-/* -a: the fd tables the view read go to the walk. */
+/* -a: the fd tables and rings the view read go to the walk. */
 static void take_fd_tables(struct run *run, struct scan_config *walk)
 {
-    if (!run->deep || kernel_view_fd_tables(run->deep, &run->fd_tables, &walk->nfd_tables) < 0)
+    if (!run->deep)
         return;
-    walk->fd_tables = run->fd_tables;
+    if (kernel_view_fd_tables(run->deep, &run->fd_tables, &walk->nfd_tables) == 0)
+        walk->fd_tables = run->fd_tables;
+    if (kernel_view_listed_rings(run->deep, &run->rings_listed, &walk->nrings_listed) == 0)
+        walk->rings_listed = run->rings_listed;
 }
 
 /* -a: the view loads and reads while the walk reads all but the fds, then

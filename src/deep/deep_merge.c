@@ -247,6 +247,12 @@ static void ring_fields(struct file_record *rec, const struct deep_object *ring)
 {
     rec->has_ring_inode = true;
     rec->ring_inode = ring->inode;
+    if (ring->ring_details) {
+        rec->has_sq_thread = ring->sq_thread > 0;
+        rec->sq_thread = ring->sq_thread;
+        rec->has_user_bufs = true;
+        rec->user_bufs = ring->user_bufs;
+    }
 }
 
 /* The /proc rows of one ring fd, made exact; slots /proc missed (a busy
@@ -322,6 +328,7 @@ static void merge_fdless_ring(struct merge_state *m, const struct deep_object *r
         row->dev_major = ring->dev_major;
         row->dev_minor = ring->dev_minor;
     }
+    ring_fields(row, ring); /* a mapped ring's row from /proc learns its details */
     row->note = mapped ? mapped_note : registered_only_note;
     row->method = METHOD_BPF;
     for (size_t i = 0; i < ring->nfiles; i++) {

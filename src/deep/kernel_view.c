@@ -213,23 +213,47 @@ int kernel_view_walk_pids(const struct deep_scan *ds, const char *proc_root, pid
     return 0;
 }
 
-struct inode_set {
-    uint64_t *items;
-    size_t len, cap;
-};
-
-int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size_t *ninodes)
+static int cmp_ring_inode(const void *a, const void *b)
 {
-    struct inode_set set = {0};
+    uint64_t x = ((const struct kernel_ring *)a)->inode, y = ((const struct kernel_ring *)b)->inode;
+    return (x > y) - (x < y);
+}
+
+/* Sorted rings without the inodes that more than one has. */
+static size_t drop_shared_inodes(struct kernel_ring *rings, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && rings[j].inode == rings[i].inode)
+            j++;
+        if (j == i + 1)
+            rings[kept++] = rings[i];
+        i = j;
+    }
+    return kept;
+}
+
+int kernel_view_listed_rings(const struct deep_scan *ds, struct kernel_ring **rings, size_t *nrings)
+{
+    struct {
+        struct kernel_ring *items;
+        size_t len, cap;
+    } set = {0};
     for (size_t i = 0; i < ds->result.len; i++) {
         const struct deep_object *o = &ds->result.items[i];
-        if (o->kind == DEEP_OBJ_RING && !o->truncated && VEC_APPEND(&set, o->inode) < 0) {
+        if (o->kind != DEEP_OBJ_RING || o->truncated || o->layout == DEEP_LAYOUT_NONE)
+            continue;
+        struct kernel_ring ring = {o->inode, o->ring_details, o->sq_thread, o->user_bufs};
+        if (VEC_APPEND(&set, ring) < 0) {
             free(set.items);
             return -ENOMEM;
         }
     }
-    *inodes = set.items;
-    *ninodes = sorted_u64_unique(set.items, set.len);
+    if (set.len)
+        qsort(set.items, set.len, sizeof(*set.items), cmp_ring_inode);
+    *rings = set.items;
+    *nrings = drop_shared_inodes(set.items, set.len);
     return 0;
 }
 

@@ -67,9 +67,11 @@ void kernel_view_note_absence(const struct record_list *records, const char *why
 int kernel_view_walk_pids(const struct deep_scan *ds, const char *proc_root, pid_t **pids,
                           size_t *npids);
 
-/* The inodes of the rings whose every slot the view listed, sorted, in
- * *inodes (malloc'd).  Returns 0 or -errno. */
-int kernel_view_listed_rings(const struct deep_scan *ds, uint64_t **inodes, size_t *ninodes);
+/* The rings whose every slot the view listed, sorted by inode, in *rings
+ * (malloc'd).  An inode two rings share (kernels before 5.16 give every
+ * ring one) names neither.  Returns 0 or -errno. */
+int kernel_view_listed_rings(const struct deep_scan *ds, struct kernel_ring **rings,
+                             size_t *nrings);
 
 /* -a, after a pass with all_fds: the fd table of every process the view
  * read whole, but our own (ours changed since), sorted by pid in *tables

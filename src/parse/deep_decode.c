@@ -161,6 +161,11 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
     if (o->kind == DEEP_OBJ_RING || o->kind == DEEP_OBJ_FSCONTEXT) {
         o->dev_major = KDEV_MAJOR(rec.dev);
         o->dev_minor = KDEV_MINOR(rec.dev);
+    }
+    if (o->kind == DEEP_OBJ_RING && rec.ring_details) {
+        o->ring_details = true;
+        o->sq_thread = rec.sq_thread;
+        o->user_bufs = rec.user_bufs;
     } else if (o->kind == DEEP_OBJ_TASK) {
         o->net_ns = rec.dev;
     } else if (o->kind == DEEP_OBJ_FUSE_CONN || o->kind == DEEP_OBJ_FUSE_OPEN) {

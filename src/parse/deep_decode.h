@@ -73,6 +73,11 @@ struct deep_object {
     uint32_t net_ns;               /* DEEP_OBJ_TASK: its network namespace's inode */
     uint32_t nslots;
     uint32_t ring_flags;
+    /* A ring's SQPOLL thread (-1: none) and registered buffers, known
+     * when ring_details is set: then fdinfo adds nothing the rows use. */
+    bool ring_details;
+    int sq_thread;
+    uint32_t user_bufs;
     enum deep_layout layout;
     struct deep_reach *reaches;
     size_t nreaches, reaches_cap;

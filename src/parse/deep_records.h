@@ -99,7 +99,12 @@ struct deep_owner {
     u32 ring_flags;  /* IORING_SETUP_* */
     u32 layout;      /* enum deep_layout */
     u32 lists_slots; /* slot records for owner_key follow this record */
-    u32 pad;
+    /* A ring's details that fdinfo prints beside its table, when
+     * ring_details is 1: its SQPOLL thread (-1: none) and how many
+     * buffers it has registered. */
+    s32 sq_thread;
+    u32 user_bufs;
+    u32 ring_details;
     char comm[16];
 };
 

@@ -212,17 +212,23 @@ static const struct kernel_fd_table *kernel_fds_of(const struct scan_config *cfg
     return bsearch(&pid, cfg->fd_tables, cfg->nfd_tables, sizeof(*cfg->fd_tables), cmp_fd_table);
 }
 
-/* Whether an fd the kernel named needs /proc after all: a name it could
- * not give whole (cut short, under a detached mount, a pseudo file whose
- * format is not known), or a file a handler reads more of. */
-static bool kernel_fd_needs_proc(const struct deep_file *f)
+static struct file_record *emit_kernel_fd(struct proc_ctx *ctx, const struct deep_file *f)
 {
-    size_t index;
-    return !f->path_complete || (!f->deleted && file_handler_for_fd(f->path, &index));
+    struct file_record *rec = proc_ctx_emit(ctx, SOURCE_FD);
+    if (rec) {
+        rec->has_fd = true;
+        rec->fd = (int)f->index;
+        record_set_kernel_file(rec, f);
+        proc_ctx_set_mountpoint(ctx, rec);
+    }
+    return rec;
 }
 
 /* The fds as the kernel view read them: a row each with no syscall, where
- * /proc costs a readlink and a statx per fd. */
+ * /proc costs a readlink and a statx per fd.  A name it could not give
+ * whole (cut short, under a detached mount, a pseudo file whose format is
+ * not known) is read from /proc.  A handler gets the kernel's row, with
+ * the fd directory opened once for what it reads there (fdinfo). */
 static void scan_kernel_fds(struct proc_ctx *ctx, void **states, const struct kernel_fd_table *t)
 {
     int fd_dirfd = -1;
@@ -231,14 +237,12 @@ static void scan_kernel_fds(struct proc_ctx *ctx, void **states, const struct ke
         const struct deep_file *f = &t->files[i];
         if (f->index > INT32_MAX)
             continue; /* cwd, root, exe: read from /proc */
-        if (!kernel_fd_needs_proc(f)) {
-            struct file_record *rec = proc_ctx_emit(ctx, SOURCE_FD);
-            if (!rec)
+        size_t index;
+        const struct file_handler *h =
+            f->path_complete && !f->deleted ? file_handler_for_fd(f->path, &index) : NULL;
+        if (f->path_complete && !h) {
+            if (!emit_kernel_fd(ctx, f))
                 break;
-            rec->has_fd = true;
-            rec->fd = (int)f->index;
-            record_set_kernel_file(rec, f);
-            proc_ctx_set_mountpoint(ctx, rec);
             continue;
         }
         if (fd_dirfd < 0)
@@ -249,7 +253,12 @@ static void scan_kernel_fds(struct proc_ctx *ctx, void **states, const struct ke
             break;
         }
         snprintf(name, sizeof(name), "%u", f->index);
-        scan_fd(ctx, states, fd_dirfd, name, (int)f->index);
+        if (!h) {
+            scan_fd(ctx, states, fd_dirfd, name, (int)f->index);
+            continue;
+        }
+        struct fd_entry entry = {(int)f->index, fd_dirfd, name, f->path, emit_kernel_fd(ctx, f)};
+        h->on_fd(ctx, states[index], &entry);
     }
     if (fd_dirfd >= 0)
         close(fd_dirfd);

@@ -23,6 +23,16 @@
 #include "scan/uprobes.h"
 #include "util/arena.h"
 
+/* A ring whose every fixed file the kernel view listed. */
+struct kernel_ring {
+    uint64_t inode;
+    /* What its fdinfo would add, known: its SQPOLL thread (-1: none) and
+     * registered buffers. */
+    bool details;
+    int sq_thread;
+    uint32_t user_bufs;
+};
+
 /* One process's fd table as the kernel view read it (-a). */
 struct kernel_fd_table {
     pid_t pid;
@@ -43,10 +53,10 @@ struct scan_config {
     /* pids are not the user's but the kernel view's narrowing of the
      * walk: one that has exited since is no warning. */
     bool pids_from_kernel;
-    /* Inodes of the rings whose every slot the kernel view listed, sorted:
-     * their fixed files get their identity from it, so the walk looks no
-     * name of theirs up. */
-    const uint64_t *rings_listed;
+    /* The rings whose every slot the kernel view listed, sorted by inode:
+     * the walk looks no name of theirs up, and reads no fdinfo of those
+     * whose details it has. */
+    const struct kernel_ring *rings_listed;
     size_t nrings_listed;
     /* -a: the fd tables the kernel view read, sorted by pid: these
      * processes' fds are rows from them, not a readlink and a statx each. */

@@ -10,7 +10,6 @@
 #include "core/file_identity.h"
 #include "parse/fdinfo_parse.h"
 #include "scan/name_cache.h"
-#include "util/sorted.h"
 #include "util/vec.h"
 
 /* A contended ring prints nothing (6.15+) or an empty table (5.9-6.14.7)
@@ -231,11 +230,40 @@ static bool deleted_marker_is_ambiguous(struct proc_ctx *ctx, struct uring_state
     return true;
 }
 
-/* Whether the kernel view listed the ring: then it names every slot's
- * file exactly, and looking the names up again would only cost time. */
-static bool ring_listed_by_kernel(const struct scan_config *cfg, bool has_inode, uint64_t inode)
+static int cmp_kernel_ring(const void *key, const void *item)
 {
-    return has_inode && sorted_u64_has(cfg->rings_listed, cfg->nrings_listed, inode);
+    uint64_t a = *(const uint64_t *)key, b = ((const struct kernel_ring *)item)->inode;
+    return (a > b) - (a < b);
+}
+
+/* The kernel view's listing of the ring, or NULL: it names every slot's
+ * file exactly, and looking the names up again would only cost time. */
+static const struct kernel_ring *ring_listed_by_kernel(const struct scan_config *cfg,
+                                                       bool has_inode, uint64_t inode)
+{
+    if (!has_inode || !cfg->nrings_listed)
+        return NULL;
+    return bsearch(&inode, cfg->rings_listed, cfg->nrings_listed, sizeof(*cfg->rings_listed),
+                   cmp_kernel_ring);
+}
+
+/* A ring of the process's own fd table that the kernel view listed with
+ * its details: its fdinfo (a d_path per slot) would add nothing, and its
+ * fixed files are the view's rows (deep_merge). */
+static const struct kernel_ring *ring_known_whole(struct proc_ctx *ctx, const struct fd_entry *fd)
+{
+    const struct scan_config *cfg = ctx->cfg;
+    if (!cfg->nrings_listed || ctx->tid || !cfg->live)
+        return NULL;
+    struct file_identity id;
+    bool has_inode = fd->row && fd->row->has_inode;
+    uint64_t inode = has_inode ? fd->row->inode : 0;
+    if (!has_inode && file_identity_at(fd->fd_dirfd, fd->name, &id) == 0) {
+        has_inode = true;
+        inode = id.inode;
+    }
+    const struct kernel_ring *ring = ring_listed_by_kernel(cfg, has_inode, inode);
+    return ring && ring->details ? ring : NULL;
 }
 
 /* e: the cache entry of rec's name, or NULL. */
@@ -317,12 +345,26 @@ static void set_ring_fields(struct file_record *row, int fd, bool has_inode, uin
 }
 
 /* Reads the ring's fdinfo (retrying while the ring is contended), emits
- * one uring-fixed row per occupied slot, and records the ring's inode. */
+ * one uring-fixed row per occupied slot, and records the ring's inode;
+ * or, when the kernel view listed the ring whole, records its inode and
+ * details alone. */
 static void uring_on_fd(struct proc_ctx *ctx, void *state, const struct fd_entry *fd)
 {
     struct uring_state *st = state;
     struct uring_fdinfo info;
     ctx->proc->has_ring = true;
+    const struct kernel_ring *known = ring_known_whole(ctx, fd);
+    if (known) {
+        add_ring_inode(st, known->inode);
+        if (fd->row) {
+            struct uring_fdinfo details = {.has_sq_thread = true,
+                                           .sq_thread = known->sq_thread,
+                                           .has_user_bufs = true,
+                                           .user_bufs = known->user_bufs};
+            set_ring_fields(fd->row, fd->fd, true, known->inode, &details);
+        }
+        return;
+    }
     if (read_ring_fdinfo(ctx, fd->fd, &info) < 0) {
         st->ring_inodes_unknown = true;
         return;

@@ -8,12 +8,6 @@ static int cmp_pid(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 size_t sorted_pids_unique(pid_t *items, size_t n)
 {
     if (n < 2)
@@ -26,24 +20,7 @@ size_t sorted_pids_unique(pid_t *items, size_t n)
     return kept;
 }
 
-size_t sorted_u64_unique(uint64_t *items, size_t n)
-{
-    if (n < 2)
-        return n;
-    qsort(items, n, sizeof(*items), cmp_u64);
-    size_t kept = 1;
-    for (size_t i = 1; i < n; i++)
-        if (items[i] != items[kept - 1])
-            items[kept++] = items[i];
-    return kept;
-}
-
 bool sorted_pids_has(const pid_t *items, size_t n, pid_t value)
 {
     return n && bsearch(&value, items, n, sizeof(value), cmp_pid);
-}
-
-bool sorted_u64_has(const uint64_t *items, size_t n, uint64_t value)
-{
-    return n && bsearch(&value, items, n, sizeof(value), cmp_u64);
 }

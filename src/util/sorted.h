@@ -10,10 +10,8 @@
 
 /* Sorts items[0..n) and drops repeats; returns how many are left. */
 size_t sorted_pids_unique(pid_t *items, size_t n);
-size_t sorted_u64_unique(uint64_t *items, size_t n);
 
 /* Whether items[0..n), sorted, holds value. */
 bool sorted_pids_has(const pid_t *items, size_t n, pid_t value);
-bool sorted_u64_has(const uint64_t *items, size_t n, uint64_t value);
 
 #endif

@@ -190,6 +190,8 @@ if start_holder fixed /tmp/fixed sparse-table mixed-types registered-fd-closed s
     run fixed.all lshidden -a -J -p "$pid" --no-deep
     run fixed.every lshidden -J --no-deep
     run fixed.deep lshidden --deep -J -p "$pid"
+    # -a of every process: fds and rings' details from the kernel view.
+    run fixed.all-deep lshidden -a --deep -J
     run fixed.default lshidden -J -p "$pid"
     run fixed.nobtf env LSHIDDEN_DEEP_BTF=/nonexistent lshidden --deep -J -p "$pid"
     run fixed.nobtf-default env LSHIDDEN_DEEP_BTF=/nonexistent lshidden -J -p "$pid"

@@ -737,9 +737,9 @@ def deep_fixed_row(manifest, ring, f, facts):
             "fd": None, "ring_fd": ring["fd"], "ring_inode": ring["inode"], "slot": f["slot"],
             **path_fields(bytes.fromhex(f["path_hex"])), "path_complete": True,
             "deleted": f["deleted"], **facts.identity(f), "sq_thread": ring["sq_thread"],
-            # /proc gives the count of registered buffers; a ring it cannot
-            # read has none known.
-            "user_bufs": ring["user_bufs"] if ring["files_listable"] else None,
+            # The kernel view reads the count of registered buffers of every
+            # ring, those /proc cannot read too.
+            "user_bufs": ring["user_bufs"],
             "note": None, "backing_id": None, "method": "bpf"}
 
 
@@ -750,6 +750,8 @@ def deep_hidden_rows(manifest, facts):
     for ring in manifest["rings"]:
         if not ring["files_listable"]:
             rows[("uring-ring", ring["inode"], None)] = {**fdless_ring_row(manifest, ring),
+                                                         "sq_thread": ring["sq_thread"],
+                                                         "user_bufs": ring["user_bufs"],
                                                          "method": "bpf"}
         for f in ring["files"]:
             rows[("uring-fixed", ring["inode"], f["slot"])] = deep_fixed_row(manifest, ring, f,
@@ -944,6 +946,31 @@ class FixedFilesTest(KernelTest):
             self.assertEqual(want, {k: row[k] for k in want}, ring["name"])
         exe = [r for r in rows if r["source"] == "exe"]
         self.assertEqual([r["path"] for r in exe], ["/bin/uring_holder"])
+
+    def test_all_from_the_kernel_view(self):
+        # -a of every process (no -p): each fd's row comes from the kernel
+        # view's read of the fd tables, each ring's details and fixed files
+        # from its listing; fdinfo is not read.  The rows are /proc's
+        # (fixed.all), made exact.
+        manifest = self.manifest()
+        doc, err = self.g.json_of("fixed.all-deep")
+        rows = [r for r in doc["files"] if r["pid"] == manifest["pid"]]
+        proc, _ = self.g.json_of("fixed.all")
+        fds = {r["fd"]: r for r in rows if r["source"] == "fd"}
+        proc_fds = {r["fd"]: r for r in proc["files"] if r["source"] == "fd"}
+        self.assertEqual(sorted(fds), sorted(proc_fds))
+        same = ("path", "type", "dev", "inode", "deleted", "ring_fd", "ring_inode", "sq_thread",
+                "user_bufs")
+        for fd, row in fds.items():
+            self.assertEqual((row["method"], row["identity"]), ("bpf", "kernel"), row)
+            self.assertEqual({k: row[k] for k in same}, {k: proc_fds[fd][k] for k in same})
+        for ring in manifest["rings"]:
+            if ring["fd"] is not None:
+                self.assertEqual((fds[ring["fd"]]["sq_thread"], fds[ring["fd"]]["user_bufs"]),
+                                 (ring["sq_thread"], ring["user_bufs"]), ring["name"])
+        self.assert_rows(deep_hidden_rows(manifest, DeepFacts(self.g, "fixed.mountinfo")),
+                         [r for r in rows if r["source"] in ("uring-fixed", "uring-ring")],
+                         "lshidden -a --deep -J")
 
     def test_whole_system(self):
         # Without -p: the helper is the only process with rings.

@@ -91,6 +91,8 @@ struct scratch {
     struct deep_owner owner;
     struct deep_trunc trunc;
     struct xa_walk walk;
+    struct ref_key key;
+    struct deep_seen seen;
 };
 
 struct {
@@ -269,6 +271,33 @@ static __always_inline void owner_header(struct deep_owner *o, struct task_struc
     BPF_CORE_READ_STR_INTO(&o->comm, task, comm);
 }
 
+#define IORING_SETUP_SQPOLL_ (1U << 1)
+
+/* What fdinfo prints of a ring beside its table: its SQPOLL thread and its
+ * registered buffers, so that the walk need not read fdinfo (a d_path per
+ * slot).  Left unset (ring_details 0) where this kernel's layout is not
+ * known here; the walk then reads fdinfo. */
+static __always_inline void ring_details(struct deep_owner *o, u64 ctx)
+{
+    o->sq_thread = -1;
+    if (bpf_core_field_exists(struct io_ring_ctx, buf_table.nr))
+        o->user_bufs = BPF_CORE_READ((struct io_ring_ctx *)ctx, buf_table.nr);
+    else if (bpf_core_field_exists(struct io_ring_ctx___old, nr_user_bufs))
+        o->user_bufs = BPF_CORE_READ((struct io_ring_ctx___old *)ctx, nr_user_bufs);
+    else
+        return;
+    if (!bpf_core_field_exists(struct io_ring_ctx, sq_data) ||
+        !bpf_core_field_exists(struct io_ring_ctx, flags))
+        return;
+    if (o->ring_flags & IORING_SETUP_SQPOLL_) {
+        struct io_sq_data *sq = BPF_CORE_READ((struct io_ring_ctx *)ctx, sq_data);
+        struct task_struct *thread = sq ? BPF_CORE_READ(sq, thread) : NULL;
+        if (thread)
+            o->sq_thread = BPF_CORE_READ(thread, pid);
+    }
+    o->ring_details = 1;
+}
+
 /* seq_start: seq->count when this seq object began, for its budget. */
 static __always_inline int emit_ring(struct bpf_iter_meta *meta, struct task_struct *task,
                                      struct file *file, u32 via, s32 fd, u64 iter_tag,
@@ -306,6 +335,7 @@ static __always_inline int emit_ring(struct bpf_iter_meta *meta, struct task_str
     if (bpf_core_field_exists(struct io_ring_ctx, flags))
         o->ring_flags = BPF_CORE_READ((struct io_ring_ctx *)ctx, flags);
     o->layout = layout;
+    ring_details(o, ctx);
     /* The loader unclaims the ring before continuing its listing, so that
      * only one of the task's ways to it lists the rest. */
     u32 start = resume_key ? resume_from : 0;
@@ -945,6 +975,32 @@ static __always_inline void inflight_fd(struct bpf_iter__task_file *ctx, struct 
     bpf_loop(INFLIGHT_SKBS, inflight_skb, &w, 0);
 }
 
+/* all_fds: an fd on a file already written, of the task the last owner
+ * record was about, is a short record; read with plain loads from the
+ * iterator's own file, where ref_bytes() takes a probe read per field.
+ * Returns whether it wrote it. */
+static __always_inline bool seen_fd(struct bpf_iter__task_file *ctx, struct task_struct *task,
+                                    struct file *file, struct inode *inode, u64 tag)
+{
+    struct scratch *s = get_scratch();
+    if (!s || owner_task != (u64)task || !ref_written(owner_tag, owner_run, tag))
+        return false;
+    s->key.dentry = (u64)file->f_path.dentry;
+    s->key.mnt = (u64)file->f_path.mnt;
+    s->key.inode = (u64)inode;
+    struct ref_seen *v = bpf_map_lookup_elem(&ref_seen_map, &s->key);
+    if (!v || !ref_written(v->tag, v->run, tag))
+        return false;
+    s->seen.kind = DEEP_REC_SEEN;
+    s->seen.len = sizeof(s->seen);
+    s->seen.owner_key = (u64)task;
+    s->seen.file = (u64)file;
+    s->seen.slot = ctx->fd;
+    s->seen.path_id = v->path_id;
+    bpf_seq_write(ctx->meta->seq, &s->seen, sizeof(s->seen));
+    return true;
+}
+
 SEC("iter/task_file")
 int deep_files(struct bpf_iter__task_file *ctx)
 {
@@ -953,13 +1009,18 @@ int deep_files(struct bpf_iter__task_file *ctx)
     struct task_struct *task = ctx->task;
     if (!file || !task)
         return 0;
-    struct inode *inode = BPF_CORE_READ(file, f_inode);
+    struct inode *inode = file->f_inode;
     if (!inode)
         return 0;
-    u64 seq_start = BPF_CORE_READ(ctx->meta, seq, count);
-    if (!resume_key && (all_fds || (ntarget_devs && on_target(inode))))
-        task_ref(ctx->meta, task, file, ctx->fd, seq_start, 1ULL << 56 | ctx->meta->seq_num);
-    unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+    u64 seq_start = ctx->meta->seq->count;
+    u64 tag = 1ULL << 56 | ctx->meta->seq_num;
+    if (!resume_key && all_fds) {
+        if (!seen_fd(ctx, task, file, inode, tag))
+            task_ref(ctx->meta, task, file, ctx->fd, seq_start, tag);
+    } else if (!resume_key && ntarget_devs && on_target(inode)) {
+        task_ref(ctx->meta, task, file, ctx->fd, seq_start, tag);
+    }
+    unsigned long magic = inode->i_sb->s_magic;
     if (magic == SOCKFS_MAGIC) {
         if (ntarget_devs && !resume_key)
             inflight_fd(ctx, task, file, seq_start);

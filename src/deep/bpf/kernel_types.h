@@ -196,9 +196,15 @@ struct io_rsrc_data {
 struct io_file_table {
     struct io_rsrc_data data;
 };
+/* The SQPOLL thread of a ring set up with IORING_SETUP_SQPOLL. */
+struct io_sq_data {
+    struct task_struct *thread;
+};
 struct io_ring_ctx {
     unsigned int flags;
     struct io_file_table file_table;
+    struct io_rsrc_data buf_table; /* registered buffers, 6.13+ */
+    struct io_sq_data *sq_data;
 };
 /* io_uring, up to 6.12: an array of io_fixed_file sized by nr_user_files.
  * The ___old suffix makes a CO-RE flavour: libbpf matches it to the
@@ -212,6 +218,7 @@ struct io_file_table___old {
 struct io_ring_ctx___old {
     struct io_file_table___old file_table;
     unsigned int nr_user_files;
+    unsigned int nr_user_bufs;
 };
 
 /* FUSE passthrough (6.9+). */
