@@ -168,6 +168,8 @@ static size_t worker_count(size_t nprocesses)
 static void run_phase(struct scan_walk *walk, enum walk_phase phase)
 {
     size_t n = walk->ready;
+    if (phase == WALK_FIRST_HALF && n > 1)
+        n--; /* the kernel view's thread runs beside it: a CPU of its own */
     struct worker_task *tasks = calloc(n, sizeof(*tasks));
     pthread_t *threads = calloc(n, sizeof(*threads));
     atomic_size_t next = 0;
