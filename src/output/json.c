@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "output/output.h"
+#include "output/row_blocks.h"
 #include "parse/json_encode.h"
 #include "parse/text_escape.h"
 
@@ -184,6 +185,22 @@ static void put_row(struct json_buffer *out, const void *row, const struct outpu
     JSON_PUT_LITERAL(out, "}");
 }
 
+struct row_range_job {
+    const struct output_rows *rows;
+    const struct output_options *opts;
+    const struct json_keys *keys;
+};
+
+/* Rows [first, end), each after its separator. */
+static void put_row_range(struct json_buffer *out, size_t first, size_t end, const void *arg)
+{
+    const struct row_range_job *job = arg;
+    for (size_t i = first; i < end && !out->error; i++) {
+        json_buffer_puts(out, i ? ",\n    " : "\n    ");
+        put_row(out, job->rows->at(job->rows->ctx, i), job->opts, job->keys);
+    }
+}
+
 static json_t *json_text(const char *s)
 {
     size_t len = strlen(s);
@@ -229,10 +246,8 @@ int output_json(const struct output_rows *rows, const struct warning_list *warni
     json_buffer_puts(&out, "{\n  ");
     json_buffer_put_string(&out, opts->set->rows_key, strlen(opts->set->rows_key));
     json_buffer_puts(&out, ": [");
-    for (size_t i = 0; i < rows->count && !out.error; i++) {
-        json_buffer_puts(&out, i ? ",\n    " : "\n    ");
-        put_row(&out, rows->at(rows->ctx, i), opts, &keys);
-    }
+    const struct row_range_job job = {rows, opts, &keys};
+    row_blocks_write(&out, rows->count, put_row_range, &job);
     json_buffer_puts(&out, rows->count ? "\n  ],\n  \"warnings\": [" : "],\n  \"warnings\": [");
     for (size_t i = 0; i < warnings->len && !out.error; i++) {
         json_buffer_puts(&out, i ? ",\n    " : "\n    ");

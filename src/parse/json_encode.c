@@ -48,6 +48,17 @@ void json_buffer_put(struct json_buffer *out, const char *s, size_t len)
     out->len += len;
 }
 
+void json_buffer_put_block(struct json_buffer *out, const char *s, size_t len)
+{
+    if (!out->stream) {
+        json_buffer_put(out, s, len);
+        return;
+    }
+    json_buffer_flush(out);
+    if (!out->error && len && fwrite(s, 1, len, out->stream) != len)
+        out->error = errno ? -errno : -EIO;
+}
+
 void json_buffer_puts(struct json_buffer *out, const char *s)
 {
     json_buffer_put(out, s, strlen(s));

@@ -28,6 +28,9 @@ void json_buffer_put_string(struct json_buffer *out, const char *s, size_t len);
 void json_buffer_put_key(struct json_buffer *out, const char *key);
 void json_buffer_put_int(struct json_buffer *out, int64_t v);
 void json_buffer_put_uint(struct json_buffer *out, uint64_t v);
+/* Appends len bytes encoded elsewhere: to a stream, what the buffer holds
+ * is written first and s after it, not copied. */
+void json_buffer_put_block(struct json_buffer *out, const char *s, size_t len);
 /* Flushes and frees; returns 0 or the first -errno. */
 int json_buffer_finish(struct json_buffer *out);
 

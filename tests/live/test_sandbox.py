@@ -2,9 +2,12 @@
 by stage (src/sandbox.h says what is kept and why), and ends with no
 capability, no_new_privs and a seccomp filter.  The process reports its
 own /proc/self/status lines under LSHIDDEN_DEBUG_SANDBOX."""
+import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 import unittest
 
 from lshidden_test import is_root, lshidden_path, run_tests
@@ -55,6 +58,36 @@ class Sandbox(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(b'"source":"cwd"', p.stdout)
         self.assertNotIn(b"could not", p.stderr)
+
+    @unittest.skipIf(SANITIZED, "sanitizer builds run without the output filter")
+    def test_output_filter_lets_threads_encode_json(self):
+        # JSON rows are encoded by helper threads made after the output
+        # filter is in place: it answers clone3 with ENOSYS and lets glibc's
+        # clone(CLONE_THREAD) through.  4,000 fds make enough blocks.
+        if not shutil.which("strace"):
+            self.skipTest("strace is not installed")
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import os, sys\n"
+             "fds = [os.open('/dev/null', os.O_RDONLY) for _ in range(4000)]\n"
+             "print(len(fds), flush=True)\nsys.stdin.read()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.addCleanup(holder.wait, timeout=30)
+        self.addCleanup(holder.stdin.close)
+        holder.stdout.readline()
+        p = subprocess.run(["strace", "-f", "-e", "trace=seccomp,clone,clone3", "-o", "/dev/stderr",
+                            lshidden_path(), "-a", "-J", "-p", str(holder.pid)],
+                           capture_output=True, timeout=120,
+                           env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        rows = json.loads(p.stdout)["files"]
+        fds = [r["fd"] for r in rows if r["source"] == "fd"]
+        self.assertGreaterEqual(len(fds), 4000)
+        self.assertEqual(fds, sorted(fds))
+        trace = p.stderr.decode(errors="replace")
+        after = trace[trace.rindex("seccomp("):]
+        self.assertRegex(after, r"clone3\(.*= -1 ENOSYS")
+        self.assertRegex(after, r"clone\(.*CLONE_THREAD.*\) = [0-9]+")
+        self.assertNotIn("EPERM", after)
 
 
 if __name__ == "__main__":
