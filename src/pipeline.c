@@ -211,7 +211,7 @@ static void merge_kernel_tables(struct run *run)
         deep_forget_listed_fuse(res, run->deep);
     fuse_sysfs_warn_unlisted(res, run->deep ? deep_scan_fuse_reason(run->deep) : run->no_view_why);
     if (run->deep)
-        deep_merge(res, &run->deep->result, &opts);
+        deep_merge(res, &run->kernel.ds->result, &opts); /* run->deep, writable */
     else if (run->cfg->kernel_view == KERNEL_VIEW_AUTO)
         kernel_view_note_absence(&res->records, run->no_view_why, &res->warnings);
     if (run->requests)

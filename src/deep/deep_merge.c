@@ -939,7 +939,16 @@ static void merge_tasks(struct merge_state *m)
     }
 }
 
-void deep_merge(struct scan_result *res, const struct deep_result *kernel,
+/* The rows hold what they need of a ring's files (the paths are in the
+ * result's strings). */
+static void release_files(struct deep_object *o)
+{
+    free(o->files);
+    o->files = NULL;
+    o->nfiles = o->files_cap = 0;
+}
+
+void deep_merge(struct scan_result *res, struct deep_result *kernel,
                 const struct deep_merge_options *opts)
 {
     struct merge_state m = {.res = res, .kernel = kernel, .opts = opts};
@@ -947,10 +956,11 @@ void deep_merge(struct scan_result *res, const struct deep_result *kernel,
         warning_add(&res->warnings, WARN_DEEP, 0, NULL, "kernel view: out of memory merging");
     } else {
         for (size_t i = 0; i < kernel->len; i++) {
-            const struct deep_object *o = &kernel->items[i];
-            if (o->kind == DEEP_OBJ_RING)
+            struct deep_object *o = &kernel->items[i];
+            if (o->kind == DEEP_OBJ_RING) {
                 merge_ring(&m, o);
-            else if (o->kind == DEEP_OBJ_FUSE_CONN)
+                release_files(o);
+            } else if (o->kind == DEEP_OBJ_FUSE_CONN)
                 merge_fuse_conn(&m, o);
             else if (o->kind == DEEP_OBJ_FUSE_OPEN)
                 merge_fuse_open(&m, o, i);

@@ -32,8 +32,10 @@ void deep_merge_fuse_servers(struct scan_result *res, const struct deep_result *
 void deep_forget_listed_fuse(struct scan_result *res, const struct deep_scan *ds);
 
 /* The rows it adds or changes point at kernel's paths (kernel->strings):
- * kernel must outlive res's rows. */
-void deep_merge(struct scan_result *res, const struct deep_result *kernel,
+ * kernel must outlive res's rows.  A ring's files are released once they
+ * are rows (its object keeps nfiles 0): a million fixed files are not held
+ * twice at the run's peak. */
+void deep_merge(struct scan_result *res, struct deep_result *kernel,
                 const struct deep_merge_options *opts);
 
 /* Files on a --mount target held by requests in flight (inflight_scan:
