@@ -219,21 +219,6 @@ static int cmp_ring_inode(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorted rings without the inodes that more than one has. */
-static size_t drop_shared_inodes(struct kernel_ring *rings, size_t n)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && rings[j].inode == rings[i].inode)
-            j++;
-        if (j == i + 1)
-            rings[kept++] = rings[i];
-        i = j;
-    }
-    return kept;
-}
-
 int kernel_view_listed_rings(const struct deep_scan *ds, struct kernel_ring **rings, size_t *nrings)
 {
     struct {
@@ -250,10 +235,8 @@ int kernel_view_listed_rings(const struct deep_scan *ds, struct kernel_ring **ri
             return -ENOMEM;
         }
     }
-    if (set.len)
-        qsort(set.items, set.len, sizeof(*set.items), cmp_ring_inode);
     *rings = set.items;
-    *nrings = drop_shared_inodes(set.items, set.len);
+    *nrings = sorted_keep_lone(set.items, set.len, sizeof(*set.items), cmp_ring_inode);
     return 0;
 }
 
@@ -262,21 +245,6 @@ static int cmp_table_pid(const void *a, const void *b)
     pid_t x = ((const struct kernel_fd_table *)a)->pid,
           y = ((const struct kernel_fd_table *)b)->pid;
     return (x > y) - (x < y);
-}
-
-/* A pid reused during the pass has two tables: neither is used. */
-static size_t drop_repeated_pids(struct kernel_fd_table *tables, size_t n)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && tables[j].pid == tables[i].pid)
-            j++;
-        if (j == i + 1)
-            tables[kept++] = tables[i];
-        i = j;
-    }
-    return kept;
 }
 
 int kernel_view_fd_tables(const struct deep_scan *ds, struct kernel_fd_table **tables,
@@ -302,10 +270,9 @@ int kernel_view_fd_tables(const struct deep_scan *ds, struct kernel_fd_table **t
             return -ENOMEM;
         }
     }
-    if (set.len)
-        qsort(set.items, set.len, sizeof(*set.items), cmp_table_pid);
+    /* A pid reused during the pass has two tables: neither is used. */
     *tables = set.items;
-    *ntables = drop_repeated_pids(set.items, set.len);
+    *ntables = sorted_keep_lone(set.items, set.len, sizeof(*set.items), cmp_table_pid);
     return 0;
 }
 

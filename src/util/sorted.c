@@ -1,6 +1,7 @@
 #include "util/sorted.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -23,4 +24,22 @@ size_t sorted_pids_unique(pid_t *items, size_t n)
 bool sorted_pids_has(const pid_t *items, size_t n, pid_t value)
 {
     return n && bsearch(&value, items, n, sizeof(value), cmp_pid);
+}
+
+size_t sorted_keep_lone(void *items, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    char *base = items;
+    if (n > 1)
+        qsort(items, n, size, cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && cmp(base + j * size, base + i * size) == 0)
+            j++;
+        if (j == i + 1 && kept != i)
+            memcpy(base + kept * size, base + i * size, size);
+        kept += j == i + 1;
+        i = j;
+    }
+    return kept;
 }

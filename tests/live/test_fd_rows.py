@@ -1,14 +1,11 @@
 """Rows whose deleted state comes from the fd itself (named FIFOs, files
 whose names look deleted), and fixed files whose " (deleted)" marker may be
 part of a live file's name."""
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
-from lshidden_test import HelperProcess, is_root, run_json, run_tests
+from lshidden_test import HelperProcess, is_root, python_holder, run_json, run_tests
 
 HOLDER = r"""
 import os, sys
@@ -21,15 +18,8 @@ sys.stdin.read()
 @unittest.skipUnless(is_root(), "reading another process's fds needs root")
 class FdRows(unittest.TestCase):
     def hold(self, *paths):
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, *paths], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE)
-
-        def stop():
-            proc.stdin.close()
-            proc.wait(timeout=30)
-        self.addCleanup(stop)
-        fds = [int(x) for x in proc.stdout.readline().split()]
-        return proc.pid, fds
+        pid, line = python_holder(self, HOLDER, *paths)
+        return pid, [int(x) for x in line.split()]
 
     def rows(self, pid):
         _, doc = run_json("-a", "-p", str(pid))

@@ -6,12 +6,10 @@ An fd the view cannot name whole (a path deeper than its walk) is read from
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import unittest
 
-from lshidden_test import is_root, path_bytes, run_json, run_lshidden, run_tests
+from lshidden_test import is_root, path_bytes, python_holder, run_json, run_lshidden, run_tests
 
 COLUMNS = ("COMMAND,PID,TID,SOURCE,FD,TYPE,PATH,PATH-COMPLETE,DELETED,MOUNT-ID,DEV,INODE,"
            "METHOD,IDENTITY")
@@ -42,14 +40,8 @@ class FdsFromKernelView(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.top)
 
     def hold(self, *paths):
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, *paths], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE)
-
-        def stop():
-            proc.stdin.close()
-            proc.wait(timeout=30)
-        self.addCleanup(stop)
-        return proc.pid, json.loads(proc.stdout.readline())
+        pid, line = python_holder(self, HOLDER, *paths)
+        return pid, json.loads(line)
 
     def fd_rows(self, pid, *view):
         result, doc = run_json("-a", "-o", COLUMNS, *view)

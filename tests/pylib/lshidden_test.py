@@ -368,6 +368,16 @@ def end_on_eof(proc, timeout=30):
         proc.wait()
 
 
+def python_holder(test, code, *args):
+    """Runs the Python code with args (it holds its objects until EOF on
+    stdin, after printing one line); ended by test's cleanups.  Returns
+    (pid, the line it printed)."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    test.addCleanup(end_on_eof, proc)
+    return proc.pid, proc.stdout.readline()
+
+
 class FuseServer:
     """fuse_pt_server serving MOUNTPOINT from BACKING_DIR (with
     --watch-stdin, so closing its stdin stops it).  start() returns the
