@@ -374,6 +374,7 @@ def python_holder(test, code, *args):
     (pid, the line it printed)."""
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE)
+    test.addCleanup(proc.stdout.close)
     test.addCleanup(end_on_eof, proc)
     return proc.pid, proc.stdout.readline()
 
