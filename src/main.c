@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -357,12 +356,6 @@ static bool stdout_flushed(void)
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
-    /* A fixed threshold: large arrays (a ring's listing of a million slots,
-     * freed once its rows are made) are mapped apart and go back to the
-     * system when freed.  glibc's adaptive one moves them into the heap,
-     * where the rows made meanwhile cannot use the holes they leave: the
-     * peak was a fifth higher at a million fixed files. */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     setlocale(LC_ALL, "");
     int r = parse_args(&cli, argc, argv);
     if (r == 0) {

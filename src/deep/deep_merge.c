@@ -939,15 +939,6 @@ static void merge_tasks(struct merge_state *m)
     }
 }
 
-/* The rows hold what they need of a ring's files (the paths are in the
- * result's strings). */
-static void release_files(struct deep_object *o)
-{
-    free(o->files);
-    o->files = NULL;
-    o->nfiles = o->files_cap = 0;
-}
-
 void deep_merge(struct scan_result *res, struct deep_result *kernel,
                 const struct deep_merge_options *opts)
 {
@@ -959,7 +950,9 @@ void deep_merge(struct scan_result *res, struct deep_result *kernel,
             struct deep_object *o = &kernel->items[i];
             if (o->kind == DEEP_OBJ_RING) {
                 merge_ring(&m, o);
-                release_files(o);
+                /* Its rows hold what they need: the paths are the
+                 * result's strings. */
+                deep_object_free_files(o);
             } else if (o->kind == DEEP_OBJ_FUSE_CONN)
                 merge_fuse_conn(&m, o);
             else if (o->kind == DEEP_OBJ_FUSE_OPEN)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "util/vec.h"
@@ -15,6 +16,10 @@
 #define PID_FS_MAGIC        0x50494446UL
 #define TMPFS_MAGIC         0x01021994UL
 #define HUGETLBFS_MAGIC     0x958458f6UL
+
+/* The most slots reserved at once for a ring's listing: the kernel caps a
+ * table at RLIMIT_NOFILE, itself at most fs.nr_open (1 << 20 by default). */
+#define DEEP_RESERVE_MAX (1U << 20)
 
 #define KDEV_MAJOR(d) ((unsigned)((d) >> 20))
 #define KDEV_MINOR(d) ((unsigned)((d)&0xfffff))
@@ -82,6 +87,49 @@ struct deep_object *deep_result_find(struct deep_result *result, uint64_t key)
     if (o)
         result->last = (size_t)(o - result->items);
     return o;
+}
+
+/* A ring's listing this large is mapped apart: freed (once its rows are
+ * made) it goes back to the system, where in the heap it would leave a
+ * hole that stays resident. */
+#define FILES_MAPPED_MIN (256 * 1024)
+
+static int files_reserve(struct deep_object *o, size_t need)
+{
+    const size_t size = sizeof(*o->files);
+    if (need <= o->files_cap)
+        return 0;
+    if (!o->files_mapped && need * size < FILES_MAPPED_MIN)
+        return vec_reserve((void **)&o->files, &o->files_cap, need, size, 4);
+    size_t cap = o->files_cap * 2 > need ? o->files_cap * 2 : need;
+    void *p;
+    if (o->files_mapped) {
+        p = mremap(o->files, o->files_cap * size, cap * size, MREMAP_MAYMOVE);
+    } else {
+        p = mmap(NULL, cap * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            if (o->nfiles)
+                memcpy(p, o->files, o->nfiles * size);
+            free(o->files);
+        }
+    }
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    o->files = p;
+    o->files_cap = cap;
+    o->files_mapped = true;
+    return 0;
+}
+
+void deep_object_free_files(struct deep_object *o)
+{
+    if (o->files_mapped)
+        munmap(o->files, o->files_cap * sizeof(*o->files));
+    else
+        free(o->files);
+    o->files = NULL;
+    o->nfiles = o->files_cap = 0;
+    o->files_mapped = false;
 }
 
 static struct deep_object *object_for(struct deep_result *result, uint64_t key,
@@ -162,6 +210,11 @@ static int decode_owner(const char *p, size_t left, size_t off, struct deep_resu
         o->dev_major = KDEV_MAJOR(rec.dev);
         o->dev_minor = KDEV_MINOR(rec.dev);
     }
+    /* One array of the table's size, not a chain of doublings whose
+     * freed steps stay in the heap: a ring can have a million slots. */
+    if (o->kind == DEEP_OBJ_RING && rec.lists_slots && rec.nslots <= DEEP_RESERVE_MAX &&
+        files_reserve(o, rec.nslots) < 0)
+        return -ENOMEM;
     if (o->kind == DEEP_OBJ_RING && rec.ring_details) {
         o->ring_details = true;
         o->sq_thread = rec.sq_thread;
@@ -298,7 +351,7 @@ static int decode_seen(const char *p, size_t left, size_t off, struct deep_resul
     const struct deep_named_file *e = result->named_cap ? named_at(result, rec.path_id) : NULL;
     if (!rec.path_id || !e || !e->id)
         return fail(err, off, "a file named by an id never given");
-    if (grow((void **)&o->files, &o->files_cap, o->nfiles, sizeof(*o->files)) < 0)
+    if (files_reserve(o, o->nfiles + 1) < 0)
         return -ENOMEM;
     struct deep_file *f = &o->files[o->nfiles++];
     *f = e->file;
@@ -349,7 +402,7 @@ static int decode_slot(const char *p, size_t left, size_t off, struct deep_resul
     bool pseudo = rec.flags & DEEP_SLOT_DNAME;
     if (pseudo && (n != 1 || mark != DEEP_PATH_END))
         return fail(err, off, "a pseudo file needs exactly one name");
-    if (grow((void **)&o->files, &o->files_cap, o->nfiles, sizeof(*o->files)) < 0)
+    if (files_reserve(o, o->nfiles + 1) < 0)
         return -ENOMEM;
     struct deep_file *f = &o->files[o->nfiles];
     memset(f, 0, sizeof(*f));
@@ -409,7 +462,7 @@ void deep_result_free(struct deep_result *result)
 {
     for (size_t i = 0; i < result->len; i++) {
         struct deep_object *o = &result->items[i];
-        free(o->files);
+        deep_object_free_files(o);
         free(o->reaches);
     }
     free(result->items);

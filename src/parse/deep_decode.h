@@ -83,7 +83,8 @@ struct deep_object {
     size_t nreaches, reaches_cap;
     struct deep_file *files;
     size_t nfiles, files_cap;
-    bool truncated; /* a listing stopped; resume at resume_slot */
+    bool files_mapped; /* files is mapped apart (deep_object_free_files) */
+    bool truncated;    /* a listing stopped; resume at resume_slot */
     uint32_t resume_slot;
 };
 
@@ -121,5 +122,7 @@ int deep_decode(const char *buf, size_t len, struct deep_result *result,
 
 struct deep_object *deep_result_find(struct deep_result *result, uint64_t key);
 void deep_result_free(struct deep_result *result);
+/* Frees o's files (the object stays, with none). */
+void deep_object_free_files(struct deep_object *o);
 
 #endif

@@ -33,7 +33,7 @@
 
 /* ---- record builders ------------------------------------------------------ */
 
-enum { MAX_RECORDS = 1024 };
+enum { MAX_RECORDS = 2048 };
 
 /* A byte stream of records and where each complete record ends, so tests can
  * cut it at and between record boundaries. */
@@ -833,6 +833,41 @@ TEST(seen_records_repeat_a_named_file)
     f = o ? file_at(o, 700) : NULL;
     CHECK(path_is(f, "/many"));
     CHECK(f && f->inode == 599 && f->file_key == 0x5678);
+    deep_result_free(&res);
+    records_free(&b);
+}
+
+/* A large ring's listing is one mapping of the table's size, grown when a
+ * later owner record announces more slots, and freed apart. */
+TEST(large_listing_mapped_apart)
+{
+    struct records b = {0};
+    struct deep_owner owner = ring_owner(RING_KEY, DEEP_VIA_FD, 812, 812, 7);
+    owner.nslots = 5000;
+    add_owner(&b, owner);
+    for (uint32_t i = 0; i < 900; i++)
+        add_slot(&b, ext4_slot(RING_KEY, i, 100 + i), DEEP_PATH_END, "f", NULL);
+    owner.nslots = 20000;
+    owner.via = DEEP_VIA_VMA;
+    owner.fd = -1;
+    add_owner(&b, owner);
+    for (uint32_t i = 900; i < 1000; i++)
+        add_slot(&b, ext4_slot(RING_KEY, i, 100 + i), DEEP_PATH_END, "g", NULL);
+
+    struct deep_result res = {0};
+    struct deep_decode_error err;
+    CHECK_EQ_INT(decode_all(&b, &res, &err), 0);
+    struct deep_object *o = deep_result_find(&res, RING_KEY);
+    CHECK(o != NULL);
+    if (o) {
+        CHECK(o->files_mapped);
+        CHECK(o->files_cap >= 20000);
+        CHECK_EQ_INT(o->nfiles, 1000);
+        CHECK(path_is(file_at(o, 0), "/f") && path_is(file_at(o, 999), "/g"));
+        CHECK(file_at(o, 899) && file_at(o, 899)->inode == 999);
+        deep_object_free_files(o);
+        CHECK(o->files == NULL && o->nfiles == 0 && !o->files_mapped);
+    }
     deep_result_free(&res);
     records_free(&b);
 }
