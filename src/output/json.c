@@ -125,9 +125,10 @@ static void put_raw_bytes(struct json_buffer *out, const struct column_value *v)
     JSON_PUT_LITERAL(out, "]");
 }
 
-/* Each column's `"key":`, and `,"key_raw":` for raw-byte columns, encoded
- * once: a row writes tens of keys, and escaping each anew (with an
- * snprintf for every _raw key) was a fifth of the encoder's work. */
+/* Each column's `"key":` after what comes before it in a row ("{" or
+ * ","), and `,"key_raw":` for raw-byte columns, encoded once: a row writes
+ * tens of keys, and escaping each anew (with an snprintf for every _raw
+ * key) was a fifth of the encoder's work. */
 struct json_keys {
     struct json_buffer text; /* in memory: every key, back to back */
     struct json_key_span {
@@ -145,6 +146,7 @@ static int json_keys_build(struct json_keys *k, const struct output_options *opt
         const struct column_info *col = &opts->set->columns[opts->columns[i]];
         struct json_key_span *span = &k->cols[i];
         span->off = k->text.len;
+        json_buffer_puts(&k->text, i ? "," : "{");
         json_buffer_put_key(&k->text, col->json_key);
         span->len = k->text.len - span->off;
         if (col->flags & COLF_RAW_BYTES) {
@@ -168,13 +170,12 @@ static void json_keys_free(struct json_keys *k)
 static void put_row(struct json_buffer *out, const void *row, const struct output_options *opts,
                     const struct json_keys *keys)
 {
-    JSON_PUT_LITERAL(out, "{");
+    if (!opts->ncolumns)
+        JSON_PUT_LITERAL(out, "{");
     for (size_t i = 0; i < opts->ncolumns; i++) {
         const struct json_key_span *span = &keys->cols[i];
         struct column_value v;
         opts->set->value(row, opts->columns[i], &v);
-        if (i)
-            JSON_PUT_LITERAL(out, ",");
         json_buffer_put(out, keys->text.data + span->off, span->len);
         put_value(out, &v);
         if (span->raw_len) {

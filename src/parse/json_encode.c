@@ -39,7 +39,7 @@ static char *json_buffer_reserve(struct json_buffer *out, size_t n)
     return out->data + out->len;
 }
 
-void json_buffer_put(struct json_buffer *out, const char *s, size_t len)
+void json_buffer_put_slow(struct json_buffer *out, const char *s, size_t len)
 {
     char *p = json_buffer_reserve(out, len);
     if (!p)

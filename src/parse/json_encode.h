@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 struct json_buffer {
     char *data;
@@ -15,7 +16,21 @@ struct json_buffer {
 };
 
 void json_buffer_init(struct json_buffer *out, FILE *stream);
-void json_buffer_put(struct json_buffer *out, const char *s, size_t len);
+/* Appends len bytes where they do not fit the buffer (it grows, or is
+ * written out first); json_buffer_put() calls it then. */
+void json_buffer_put_slow(struct json_buffer *out, const char *s, size_t len);
+
+/* Inline: a row of JSON is tens of short appends. */
+static inline void json_buffer_put(struct json_buffer *out, const char *s, size_t len)
+{
+    if (out->data && len <= out->cap - out->len && !out->error) {
+        memcpy(out->data + out->len, s, len);
+        out->len += len;
+    } else {
+        json_buffer_put_slow(out, s, len);
+    }
+}
+
 /* A NUL-terminated literal: JSON punctuation, keywords, layout. */
 void json_buffer_puts(struct json_buffer *out, const char *s);
 /* The same for a string literal, its length known when compiled (the
