@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/procfs_io.h"
@@ -96,14 +97,37 @@ static int write_all(int fd, const char *data, size_t len)
  * of CPU a load took).  Returns the fd, or -errno when libbpf must use the
  * whole BTF: it cannot be read, or (modules: libbpf would search module
  * BTF, as root) a type that may live in a module is not in vmlinux. */
+/* The kernel's BTF mapped read-only (6.16+ maps /sys/kernel/btf/vmlinux):
+ * 5 MiB that a read would copy into fresh pages.  Returns NULL where it
+ * cannot be mapped; the caller reads it then. */
+static const void *map_btf(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    void *p = MAP_FAILED;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= READ_CAP_TABLE)
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (fd >= 0)
+        close(fd);
+    if (p == MAP_FAILED)
+        return NULL;
+    *len = (size_t)st.st_size;
+    return p;
+}
+
 static int min_btf_fd(const char *path, bool modules)
 {
     struct read_buf buf = {0};
     struct btf_min min = {0};
     const size_t nnames = sizeof(kernel_type_names) / sizeof(kernel_type_names[0]);
-    int r = read_file_at(AT_FDCWD, path, &buf, READ_CAP_TABLE);
+    size_t mapped_len = 0;
+    const void *mapped = map_btf(path, &mapped_len);
+    int r = mapped ? 0 : read_file_at(AT_FDCWD, path, &buf, READ_CAP_TABLE);
     if (r == 0)
-        r = btf_min_build(buf.data, buf.len, kernel_type_names, nnames, &min);
+        r = mapped ? btf_min_build(mapped, mapped_len, kernel_type_names, nnames, &min)
+                   : btf_min_build(buf.data, buf.len, kernel_type_names, nnames, &min);
+    if (mapped)
+        munmap((void *)mapped, mapped_len);
     read_buf_free(&buf);
     if (r == 0 && modules &&
         (!btf_min_found(&min, "fuse_conn") || !btf_min_found(&min, "unix_skb_parms")) &&
