@@ -91,8 +91,6 @@ struct scratch {
     struct deep_owner owner;
     struct deep_trunc trunc;
     struct xa_walk walk;
-    struct ref_key key;
-    struct deep_seen seen;
 };
 
 struct {
@@ -382,11 +380,12 @@ static __always_inline void task_owner(struct seq_file *seq, struct scratch *s,
     bpf_seq_write(seq, &s->owner, sizeof(s->owner));
 }
 
-/* One reference of a task on a target: its owner record, then the file. */
 /* The task the last owner record of task_ref() was about, and who wrote it. */
 u64 owner_task, owner_tag, owner_run;
 
-/* tag: the object shown, for the cache of paths (0: none). */
+/* One reference of a task (on a target, or any with all_fds): its owner
+ * record, then the file.  tag: the object shown, for the cache of paths
+ * (0: none). */
 static __always_inline void task_ref(struct bpf_iter_meta *meta, struct task_struct *task,
                                      struct file *file, u32 idx, u64 seq_start, u64 tag)
 {
@@ -982,23 +981,16 @@ static __always_inline void inflight_fd(struct bpf_iter__task_file *ctx, struct 
 static __always_inline bool seen_fd(struct bpf_iter__task_file *ctx, struct task_struct *task,
                                     struct file *file, struct inode *inode, u64 tag)
 {
-    struct scratch *s = get_scratch();
-    if (!s || owner_task != (u64)task || !ref_written(owner_tag, owner_run, tag))
+    u32 zero = 0;
+    struct ref_buf *b = bpf_map_lookup_elem(&ref_map, &zero);
+    if (!b || owner_task != (u64)task || !ref_written(owner_tag, owner_run, tag))
         return false;
-    s->key.dentry = (u64)file->f_path.dentry;
-    s->key.mnt = (u64)file->f_path.mnt;
-    s->key.inode = (u64)inode;
-    struct ref_seen *v = bpf_map_lookup_elem(&ref_seen_map, &s->key);
-    if (!v || !ref_written(v->tag, v->run, tag))
-        return false;
-    s->seen.kind = DEEP_REC_SEEN;
-    s->seen.len = sizeof(s->seen);
-    s->seen.owner_key = (u64)task;
-    s->seen.file = (u64)file;
-    s->seen.slot = ctx->fd;
-    s->seen.path_id = v->path_id;
-    bpf_seq_write(ctx->meta->seq, &s->seen, sizeof(s->seen));
-    return true;
+    b->pending.set = 0;
+    b->key.dentry = (u64)file->f_path.dentry;
+    b->key.mnt = (u64)file->f_path.mnt;
+    b->key.inode = (u64)inode;
+    u32 n = ref_from_seen(b, (u64)task, ctx->fd, (u64)file, tag);
+    return n && write_ref_bytes(ctx->meta->seq, n);
 }
 
 SEC("iter/task_file")
