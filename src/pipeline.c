@@ -93,13 +93,20 @@ static int resolve_targets(struct run *run)
     return 0;
 }
 
+/* A listing of every live process that may use the kernel view: the view
+ * then shapes the walk (walk_after_view, fds_from_view). */
+static bool lists_host_with_view(const struct run *run)
+{
+    return run->cfg->mode == MODE_LIST && run->scan.live && !run->scan.npids &&
+           run->cfg->kernel_view != KERNEL_VIEW_OFF;
+}
+
 /* -a of every process: the kernel view reads every fd, and the walk
  * takes the fds of the processes it read from it, instead of a readlink
  * and a statx per fd. */
 static bool fds_from_view(const struct run *run)
 {
-    return run->cfg->mode == MODE_LIST && run->scan.all && run->scan.live && !run->scan.npids &&
-           run->cfg->kernel_view != KERNEL_VIEW_OFF;
+    return lists_host_with_view(run) && run->scan.all;
 }
 
 static void start_kernel_view(struct run *run)
@@ -144,8 +151,15 @@ static int finish_kernel_view(struct run *run)
  * every fd on the host. */
 static bool walk_after_view(const struct run *run)
 {
-    return run->cfg->mode == MODE_LIST && !run->scan.all && run->scan.live && !run->scan.npids &&
-           run->cfg->kernel_view != KERNEL_VIEW_OFF;
+    return lists_host_with_view(run) && !run->scan.all;
+}
+
+/* The rings the view listed whole go to the walk, which then reads none
+ * of their fdinfo. */
+static void take_listed_rings(struct run *run, struct scan_config *walk)
+{
+    if (kernel_view_listed_rings(run->deep, &run->rings_listed, &walk->nrings_listed) == 0)
+        walk->rings_listed = run->rings_listed;
 }
 
 /* -a: the fd tables and rings the view read go to the walk. */
@@ -155,8 +169,7 @@ static void take_fd_tables(struct run *run, struct scan_config *walk)
         return;
     if (kernel_view_fd_tables(run->deep, &run->fd_tables, &walk->nfd_tables) == 0)
         walk->fd_tables = run->fd_tables;
-    if (kernel_view_listed_rings(run->deep, &run->rings_listed, &walk->nrings_listed) == 0)
-        walk->rings_listed = run->rings_listed;
+    take_listed_rings(run, walk);
 }
 
 /* -a: the view loads and reads while the walk reads all but the fds, then
@@ -183,8 +196,7 @@ static bool narrow_walk(struct run *run, struct scan_config *walk)
      * /dev/fuse fds alone: every process must be read. */
     if (!run->deep || !run->deep->fuse_listed)
         return true; /* the whole walk, as without the view */
-    if (kernel_view_listed_rings(run->deep, &run->rings_listed, &walk->nrings_listed) == 0)
-        walk->rings_listed = run->rings_listed;
+    take_listed_rings(run, walk);
     if (kernel_view_walk_pids(run->deep, walk->proc_root, &run->walk_pids, &n) < 0)
         return true;
     walk->pids = run->walk_pids;
