@@ -99,13 +99,16 @@ static int write_all(int fd, const char *data, size_t len)
  * BTF, as root) a type that may live in a module is not in vmlinux. */
 /* The kernel's BTF mapped read-only (6.16+ maps /sys/kernel/btf/vmlinux):
  * 5 MiB that a read would copy into fresh pages.  Returns NULL where it
- * cannot be mapped; the caller reads it then. */
+ * cannot be mapped; the caller reads it then, and says why it could not.
+ * Opened like every other file read (O_NONBLOCK, regular files only):
+ * LSHIDDEN_DEEP_BTF may name a FIFO, whose open would wait for a writer. */
 static const void *map_btf(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     void *p = MAP_FAILED;
-    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= READ_CAP_TABLE)
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (size_t)st.st_size <= READ_CAP_TABLE)
         p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (fd >= 0)
         close(fd);
@@ -151,10 +154,16 @@ int kernel_btf_open(struct kernel_btf *kb, char *why, size_t len)
     const char *path = env && *env ? env : DEFAULT_BTF;
     memset(kb, 0, sizeof(*kb));
     kb->min_fd = -1;
+    struct stat st;
     if (access(path, R_OK) != 0) {
         int err = -errno;
         snprintf(why, len, "no kernel BTF (%s: %s)", path, strerror(-err));
         return err;
+    }
+    /* libbpf opens the path it is given and waits: a FIFO would hang. */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, len, "no kernel BTF (%s: not a regular file)", path);
+        return -EINVAL;
     }
     bool modules = !(env && *env) && geteuid() == 0;
     kb->path = modules ? NULL : path;

@@ -283,6 +283,20 @@ class DeepRingTest(unittest.TestCase):
         quiet = run("-p", str(os.getpid()))
         self.assertEqual((quiet.returncode, quiet.stderr), (1, b""), describe(quiet))
 
+    def test_btf_that_is_a_fifo(self):
+        # Nobody writes to it: opening it to read would wait for ever.
+        top = tempfile.mkdtemp(prefix="lshidden-btf-")
+        self.addCleanup(shutil.rmtree, top)
+        fifo = os.path.join(top, "vmlinux")
+        os.mkfifo(fifo)
+        result = subprocess.run([lshidden_path(), "--deep", "-J", "-p", str(os.getpid())],
+                                env={**os.environ, "LSHIDDEN_DEEP_BTF": fifo},
+                                stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertEqual((result.returncode, result.stdout), (2, b""), describe(result))
+        self.assertEqual(result.stderr.decode(),
+                         f"lshidden: --deep: the kernel view cannot run: no kernel BTF "
+                         f"({fifo}: not a regular file)\n")
+
     def test_without_privilege(self):
         manifest = self.start_holder("sparse-table")
         pid = str(manifest["pid"])
